@@ -1,0 +1,1 @@
+"""Shared bits: the Job model and its services, enqueue-on-commit by task name, geo helpers, health."""

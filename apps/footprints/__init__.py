@@ -1,0 +1,1 @@
+"""Footprints: the ground polygon each photo shows, with provenance and full history."""

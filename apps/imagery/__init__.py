@@ -1,0 +1,1 @@
+"""Satellite imagery: source mosaics and the database tiles cut from them."""

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ImageryConfig(AppConfig):
+    name = "apps.imagery"
+    label = "imagery"
+    verbose_name = "Satellite imagery"

@@ -1,0 +1,68 @@
+"""Mosaic (a source raster) and SatelliteTile (a database image on the Web Mercator XYZ grid)."""
+
+from django.contrib.gis.db import models
+
+from apps.imagery.constants import MosaicStatus
+
+__all__ = ["Mosaic", "SatelliteTile"]
+
+
+class Mosaic(models.Model):
+    """A source satellite raster (GeoTIFF / COG) of one year, in any CRS, from which tiles are cut."""
+
+    name = models.CharField(max_length=255)
+    source_path = models.CharField(
+        max_length=1024, blank=True, default="", help_text="Local path the raster was read from, if any."
+    )
+    file = models.FileField(upload_to="mosaics/", blank=True, help_text="Uploaded raster, if uploaded.")
+    checksum = models.CharField(max_length=64, blank=True, default="", db_index=True,
+                                help_text="SHA-256 of the raster file: the same input ingests once.")
+    year = models.PositiveSmallIntegerField(help_text="Acquisition year of the (e.g. cloudless) mosaic.")
+    crs = models.CharField(max_length=255, blank=True, default="", help_text="Source CRS, e.g. EPSG:4326.")
+    bounds = models.PolygonField(srid=4326, null=True, blank=True, help_text="Footprint of the raster.")
+    resolution_m = models.FloatField(null=True, blank=True, help_text="Ground sampling distance, metres.")
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    band_count = models.PositiveSmallIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=MosaicStatus.choices, default=MosaicStatus.PENDING)
+    error = models.TextField(blank=True, default="")
+    tile_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    ingested_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["year", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.year})"
+
+
+class SatelliteTile(models.Model):
+    """A database image: span x span XYZ tiles starting at (zoom, x, y), seen in one year.
+
+    Neighbours step by span/2 tiles, so database images overlap by 50%. ``bounds`` is exact (the XYZ
+    maths), in lon/lat; the GiST index serves every spatial prior of retrieval.
+    """
+
+    zoom = models.PositiveSmallIntegerField()
+    x = models.PositiveIntegerField()
+    y = models.PositiveIntegerField()
+    span = models.PositiveSmallIntegerField(help_text="Side length in standard 256-px XYZ tiles.")
+    year = models.PositiveSmallIntegerField()
+    mosaic = models.ForeignKey(Mosaic, on_delete=models.CASCADE, related_name="tiles")
+    bounds = models.PolygonField(srid=4326, spatial_index=True)
+    image = models.ImageField(upload_to="tiles/", help_text="The stored database image (RGB).")
+    size_px = models.PositiveSmallIntegerField(help_text="Stored image side length in pixels.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["zoom", "x", "y", "year"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["zoom", "x", "y", "span", "year"], name="satellitetile_unique_grid_cell_year"
+            )
+        ]
+        indexes = [models.Index(fields=["zoom", "year"])]
+
+    def __str__(self) -> str:
+        return f"z{self.zoom}/{self.x}/{self.y} span {self.span} ({self.year})"

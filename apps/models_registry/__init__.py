@@ -1,0 +1,1 @@
+"""Model versions and the tile embeddings each one produced (pgvector)."""

@@ -1,0 +1,1 @@
+"""Astronaut photos and the batches (uploads) they arrive in."""

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class PhotosConfig(AppConfig):
+    name = "apps.photos"
+    label = "photos"
+    verbose_name = "Astronaut photos"

@@ -1,0 +1,183 @@
+"""Settings, read from the environment through one ``environ.Env`` object.
+
+Local defaults let ``manage.py`` and the workers run on a developer machine with no configuration; a
+``.env`` file in the repository root (written by ``platform/scripts/setup.sh``) records what the setup
+chose, e.g. the database of a project-local PostgreSQL cluster. Production (``ASTROLOC_ENV=production``)
+has no defaults for secrets and fails fast with a message naming the variable.
+"""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+env = environ.Env()
+environ.Env.read_env(REPO_ROOT / ".env", overwrite=False)
+
+ASTROLOC_ENV = env.str("ASTROLOC_ENV", default="development")
+if ASTROLOC_ENV not in {"development", "production", "test"}:
+    raise ImproperlyConfigured(
+        f"ASTROLOC_ENV={ASTROLOC_ENV!r} is not valid: use development, production or test."
+    )
+PRODUCTION = ASTROLOC_ENV == "production"
+
+
+def _required_in_production(name: str, development_default: str) -> str:
+    """A value that has a safe local default but must be set explicitly in production."""
+    if PRODUCTION:
+        value = env.str(name, default="")
+        if not value:
+            raise ImproperlyConfigured(f"{name} must be set when ASTROLOC_ENV=production.")
+        return value
+    return env.str(name, default=development_default)
+
+
+SECRET_KEY = _required_in_production("DJANGO_SECRET_KEY", "dev-insecure-key-not-for-production-use-0123456789")
+DEBUG = env.bool("DJANGO_DEBUG", default=not PRODUCTION)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[] if PRODUCTION else ["*"])
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must list the served host names in production.")
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.gis",
+    "leaflet",
+    "apps.core",
+    "apps.imagery",
+    "apps.photos",
+    "apps.footprints",
+    "apps.models_registry",
+    "apps.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "astroloc_platform.urls"
+WSGI_APPLICATION = "astroloc_platform.wsgi.application"
+ASGI_APPLICATION = "astroloc_platform.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# PostgreSQL + PostGIS + pgvector. The setup writes DATABASE_URL into .env when it starts a local cluster.
+DATABASE_URL = env.str("DATABASE_URL", default="postgis://postgres@127.0.0.1:5432/astroloc")
+DATABASES = {"default": env.db_url_config(DATABASE_URL)}
+if DATABASES["default"]["ENGINE"] != "django.contrib.gis.db.backends.postgis":
+    raise ImproperlyConfigured(
+        f"DATABASE_URL must use the postgis:// scheme (PostgreSQL with PostGIS); got {DATABASE_URL!r}."
+    )
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+VAR_DIR = Path(env.str("ASTROLOC_VAR_DIR", default=str(REPO_ROOT / "var")))
+STATIC_URL = "static/"
+STATIC_ROOT = Path(env.str("DJANGO_STATIC_ROOT", default=str(VAR_DIR / "static")))
+MEDIA_URL = "media/"
+MEDIA_ROOT = Path(env.str("DJANGO_MEDIA_ROOT", default=str(VAR_DIR / "media")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+LOGIN_URL = "admin:login"
+
+# Celery: Redis broker and result backend; queues `cpu` (ingest, import) and `gpu` (label, train, embed,
+# localize). Late acks + prefetch 1 + reject-on-worker-lost: a task whose worker dies is redelivered, and the
+# job helpers make every task idempotent so a redelivery finishes the work instead of duplicating it.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/0")
+CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL)
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_DEFAULT_QUEUE = "cpu"
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=6 * 3600)}
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+LEAFLET_CONFIG = {
+    "DEFAULT_CENTER": (20.0, 0.0),
+    "DEFAULT_ZOOM": 2,
+    "MIN_ZOOM": 1,
+    "MAX_ZOOM": 18,
+    "RESET_VIEW": False,
+    # No third-party tile server: the machines are offline. The imagery basemap comes from our own XYZ
+    # endpoint once mosaics are ingested; until then the map shows an empty graticule-free canvas.
+    "TILES": [],
+    "ATTRIBUTION_PREFIX": "AstroLoc",
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+if PRODUCTION:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+    SECURE_REFERRER_POLICY = "same-origin"
+
+# Django's GIS layer loads Debian's GDAL (3.6) only for coordinate transforms of values we build ourselves;
+# untrusted rasters are read by rasterio's own GDAL with the driver list restricted to GTiff. The check
+# asks for GDAL >= 3.9 to block file access from malicious spatial references, which we never parse.
+SILENCED_SYSTEM_CHECKS = ["gis.W001"]

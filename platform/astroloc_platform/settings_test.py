@@ -1,0 +1,21 @@
+"""Test settings: the real PostgreSQL/PostGIS/pgvector and Redis, isolated from the development data.
+
+Only what tests need differs: a separate Redis database for the broker (so a developer's worker never
+picks up test tasks), media in a temporary folder, and fast password hashing.
+"""
+
+import os
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("ASTROLOC_ENV", "test")
+
+from astroloc_platform.settings import *  # noqa: E402,F403
+from astroloc_platform.settings import env  # noqa: E402
+
+CELERY_BROKER_URL = env.str("TEST_CELERY_BROKER_URL", default="redis://127.0.0.1:6379/15")
+CELERY_RESULT_BACKEND = CELERY_BROKER_URL
+MEDIA_ROOT = Path(env.str("TEST_MEDIA_ROOT", default=tempfile.mkdtemp(prefix="astroloc-test-media-")))
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default="test_astroloc")}  # noqa: F405

@@ -1,0 +1,18 @@
+"""Top-level URL map: the web pages, admin and the health endpoint."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from apps.core.views import health_view
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("health", health_view, name="health"),
+    path("", include("apps.web.urls")),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

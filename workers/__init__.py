@@ -1,0 +1,1 @@
+"""Celery tasks: thin glue between the apps' services/selectors and the pure ``ml`` package."""
