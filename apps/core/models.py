@@ -30,7 +30,7 @@ class Job(models.Model):
     )
     error = models.TextField(blank=True, default="", help_text="Why it failed, for a person to act on.")
     celery_task_id = models.CharField(max_length=64, blank=True, default="", db_index=True)
-    queue = models.CharField(max_length=16, blank=True, default="")
+    queue = models.CharField(max_length=64, blank=True, default="")
     cancel_requested = models.BooleanField(
         default=False, help_text="Set by a user; the worker stops at its next progress report."
     )

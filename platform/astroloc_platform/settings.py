@@ -6,6 +6,7 @@ chose, e.g. the database of a project-local PostgreSQL cluster. Production (``AS
 has no defaults for secrets and fails fast with a message naming the variable.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -13,8 +14,19 @@ from django.core.exceptions import ImproperlyConfigured
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
+
+
+def _dotenv(path: Path) -> dict[str, str]:
+    """KEY=VALUE lines of ``path`` (missing file: none). Kept out of os.environ on purpose: Celery reads
+    CELERY_BROKER_URL from the process environment before its config, which would defeat test settings."""
+    if not path.exists():
+        return {}
+    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+    return {key.strip(): value.strip() for key, value in pairs if not key.strip().startswith("#")}
+
+
 env = environ.Env()
-environ.Env.read_env(REPO_ROOT / ".env", overwrite=False)
+env.ENVIRON = {**_dotenv(REPO_ROOT / ".env"), **os.environ}
 
 ASTROLOC_ENV = env.str("ASTROLOC_ENV", default="development")
 if ASTROLOC_ENV not in {"development", "production", "test"}:
