@@ -47,7 +47,7 @@ def _check_database(report: HealthReport) -> None:
             installed = dict(cursor.fetchall())
         report.database = "ok"
         report.extensions = {name: installed.get(name) for name in REQUIRED_EXTENSIONS}
-    except Exception as exc:  # noqa: BLE001 - any failure is the report's content
+    except Exception as exc:
         report.database = f"error: {exc}".strip()
 
 
@@ -56,12 +56,12 @@ def _check_broker_and_workers(report: HealthReport, timeout: float) -> None:
         with current_app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=timeout)
         report.broker = "ok"
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         report.broker = f"error: {exc}".strip()
         return
     try:
         queues = current_app.control.inspect(timeout=timeout).active_queues() or {}
-    except Exception:  # noqa: BLE001 - no reply is "no workers", not a failure
+    except Exception:
         queues = {}
     report.workers = {name: sorted(q["name"] for q in qs) for name, qs in queues.items()}
 

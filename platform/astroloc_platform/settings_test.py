@@ -10,8 +10,8 @@ from pathlib import Path
 
 os.environ.setdefault("ASTROLOC_ENV", "test")
 
-from astroloc_platform.settings import *  # noqa: E402,F403
-from astroloc_platform.settings import env  # noqa: E402
+from astroloc_platform.settings import *  # noqa: F403
+from astroloc_platform.settings import env
 
 CELERY_BROKER_URL = env.str("TEST_CELERY_BROKER_URL", default="redis://127.0.0.1:6379/15")
 CELERY_RESULT_BACKEND = CELERY_BROKER_URL

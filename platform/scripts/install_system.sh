@@ -11,7 +11,7 @@ PG_MAJOR=15
 PG_CONFIG=/usr/lib/postgresql/${PG_MAJOR}/bin/pg_config
 APT_PACKAGES=(
   postgresql-${PG_MAJOR} postgresql-${PG_MAJOR}-postgis-3 postgresql-server-dev-${PG_MAJOR}
-  redis-server redis-tools gdal-bin chromium build-essential dpkg-dev python3 python3-venv python3-dev
+  redis-server redis-tools gdal-bin chromium build-essential dpkg-dev python3 python3-venv python3-dev curl
 )
 
 missing_packages() {

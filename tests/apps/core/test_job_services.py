@@ -37,7 +37,7 @@ def test_enqueue_sends_the_task_to_the_broker_only_after_commit(monkeypatch):
 
 @pytest.mark.django_db
 def test_unknown_kind_is_refused_with_the_known_kinds():
-    with pytest.raises(ValueError, match="Unknown job kind 'teleport'.*ingest"):
+    with pytest.raises(ValueError, match=r"Unknown job kind 'teleport'.*ingest"):
         job_enqueue(kind="teleport")
 
 

@@ -44,5 +44,5 @@ def test_invalid_polygon_is_refused_with_the_reason():
 
 
 def test_coordinates_out_of_range_name_the_bad_value():
-    with pytest.raises(ValueError, match="latitude 95.0 is outside"):
+    with pytest.raises(ValueError, match=r"latitude 95\.0 is outside"):
         polygon_from_corners([(40.0, 95.0), (41.0, -10.0), (41.0, -11.0)])

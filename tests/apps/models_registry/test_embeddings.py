@@ -51,7 +51,7 @@ def test_nearest_finds_the_exact_match_first(grid_with_embeddings):
 
 
 def test_spatial_filter_keeps_only_tiles_in_the_region_and_still_returns_k(grid_with_embeddings):
-    version, vectors = grid_with_embeddings
+    version, _ = grid_with_embeddings
     region = bbox_polygon(2.5, 2.5, 4.5, 4.5)  # intersects the 3 x 3 cells x, y in 2..4
     query = _unit(np.ones(DIM)).tolist()
     result = tile_embedding_nearest(model_version=version, query=query, k=9, within=region)
