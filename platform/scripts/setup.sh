@@ -17,6 +17,7 @@ VENV="$ROOT/.venv"
 PY="$VENV/bin/python"
 PG_BIN=/usr/lib/postgresql/15/bin
 LOCAL_PG_PORT=${ASTROLOC_LOCAL_PG_PORT:-5439}
+SYSTEM_PG_PORT=${ASTROLOC_SYSTEM_PG_PORT:-5432}  # where an already running server is looked for
 DB_NAME=${ASTROLOC_DB_NAME:-astroloc}
 DB_ROLE=${ASTROLOC_DB_ROLE:-astroloc}
 
@@ -68,7 +69,7 @@ start_local_cluster() {
   local data
   data=$(local_cluster_dir)
   if [ ! -f "$data/PG_VERSION" ]; then
-    log "creating project-local PostgreSQL cluster in var/pgdata (port $LOCAL_PG_PORT)"
+    log "creating project-local PostgreSQL cluster in $data (port $LOCAL_PG_PORT)"
     mkdir -p "$data"
     if [ "$(id -u)" = 0 ]; then chown -R postgres:postgres "$data"; fi
     as_pg "$PG_BIN/initdb" -D "$data" -U postgres --auth=trust --encoding=UTF8 >/dev/null
@@ -79,13 +80,13 @@ start_local_cluster() {
       -o "-p $LOCAL_PG_PORT -k /tmp -c listen_addresses=127.0.0.1" start >/dev/null
   fi
 }
-as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+as_pg() { if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi; }
 
 DATABASE_URL=${DATABASE_URL:-$(env_get DATABASE_URL)}
 if [ -z "$DATABASE_URL" ]; then
-  if "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p 5432; then
-    ADMIN_URL="postgresql://postgres@127.0.0.1:5432"
-    DATABASE_URL="postgis://$DB_ROLE@127.0.0.1:5432/$DB_NAME"
+  if "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$SYSTEM_PG_PORT"; then
+    ADMIN_URL="postgresql://postgres@127.0.0.1:$SYSTEM_PG_PORT"
+    DATABASE_URL="postgis://$DB_ROLE@127.0.0.1:$SYSTEM_PG_PORT/$DB_NAME"
   else
     start_local_cluster
     ADMIN_URL="postgresql://postgres@127.0.0.1:$LOCAL_PG_PORT"
