@@ -40,13 +40,15 @@ class WorkerProcess:
         self.env = env
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self, name: str = "pytest-worker", concurrency: int = 2) -> None:
+    def start(
+        self, name: str = "pytest-worker", concurrency: int = 2, queues: str = "cpu,gpu", pool: str = "prefork"
+    ) -> None:
         self.name = f"{name}@{os.uname().nodename}"
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [
                 sys.executable, "-m", "celery", "-A", "astroloc_platform", "worker",
-                "-Q", "cpu,gpu", "-c", str(concurrency), "-P", "prefork", "-n", self.name,
+                "-Q", queues, "-c", str(concurrency), "-P", pool, "-n", self.name,
                 "--without-gossip", "--without-mingle", "-l", "info",
             ],
             cwd=REPO_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
@@ -65,6 +67,12 @@ class WorkerProcess:
                 return
         raise RuntimeError(f"celery worker not ready after {timeout}s:\n{self.log_tail()}")
 
+    def kill(self) -> None:
+        """SIGKILL the worker's whole process group: no shutdown handler runs, as in a crash."""
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return
@@ -79,15 +87,10 @@ class WorkerProcess:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
 
-@pytest.fixture(scope="session")
-def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[WorkerProcess]:
-    """A real worker process on the test database and the test broker, for the whole session."""
+def _worker_env() -> dict[str, str]:
     from django.conf import settings
 
-    from astroloc_platform.celery import app
-
-    app.control.purge()
-    env = {
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "astroloc_platform.settings_test",
         "DATABASE_URL": _test_database_url(),
@@ -95,10 +98,34 @@ def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory) -> Itera
         "TEST_MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "PYTHONUNBUFFERED": "1",
     }
-    worker = WorkerProcess(tmp_path_factory.mktemp("celery") / "worker.log", env)
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[WorkerProcess]:
+    """A real worker process on the test database and the test broker, for the whole session."""
+    from astroloc_platform.celery import app
+
+    app.control.purge()
+    worker = WorkerProcess(tmp_path_factory.mktemp("celery") / "worker.log", _worker_env())
     worker.start()
     yield worker
     worker.stop()
+
+
+@pytest.fixture
+def worker_factory(django_db_setup, tmp_path) -> Iterator:
+    """Start extra worker processes (e.g. to kill one); all are stopped after the test."""
+    started: list[WorkerProcess] = []
+
+    def start(name: str, queues: str, pool: str = "solo") -> WorkerProcess:
+        worker = WorkerProcess(tmp_path / f"{name}.log", _worker_env())
+        worker.start(name=name, queues=queues, pool=pool, concurrency=1)
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
 
 
 @pytest.fixture

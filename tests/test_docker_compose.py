@@ -13,7 +13,8 @@ def _compose() -> dict:
 
 def test_services_and_their_commands():
     services = _compose()["services"]
-    assert set(services) == {"db", "redis", "web", "worker-cpu", "worker-gpu"}
+    assert set(services) == {"db", "redis", "web", "worker-cpu", "worker-gpu", "beat"}
+    assert services["beat"]["command"][:4] == ["celery", "-A", "astroloc_platform", "beat"]
     assert "gunicorn" in " ".join(services["web"]["command"]) and "migrate" in " ".join(services["web"]["command"])
     cpu, gpu = services["worker-cpu"]["command"], services["worker-gpu"]["command"]
     assert cpu[:4] == ["celery", "-A", "astroloc_platform", "worker"] and cpu[cpu.index("-Q") + 1] == "cpu"

@@ -18,6 +18,7 @@ from typing import Any
 from apps.core.locks import try_advisory_lock
 from apps.core.models import Job
 from apps.core.services import (
+    JOB_LOCK_NAMESPACE,
     JobCancelledError,
     job_claim,
     job_fail,
@@ -29,8 +30,6 @@ from apps.core.services import (
 __all__ = ["JobContext", "JobOutcome", "run_job"]
 
 logger = logging.getLogger(__name__)
-
-JOB_LOCK_NAMESPACE = "astroloc.job"
 
 
 @dataclass

@@ -5,6 +5,7 @@ transition has one definition: queued -> running -> succeeded | failed | cancell
 """
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -13,6 +14,7 @@ from django.utils import timezone
 
 from apps.core.constants import JOB_KIND_QUEUE, JobKind, JobStatus, job_task_name
 from apps.core.enqueue import enqueue_on_commit
+from apps.core.locks import try_advisory_lock
 from apps.core.models import Job
 
 __all__ = [
@@ -22,6 +24,7 @@ __all__ = [
     "job_enqueue",
     "job_fail",
     "job_mark_cancelled",
+    "job_recover_stale",
     "job_report_progress",
     "job_succeed",
 ]
@@ -29,6 +32,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 MAX_ERROR_CHARS = 20_000
+JOB_LOCK_NAMESPACE = "astroloc.job"  # the runner holds (namespace, job id) while a job runs
 
 
 class JobCancelledError(Exception):
@@ -142,3 +146,25 @@ def job_cancel(*, job: Job) -> Job:
             update_fields += ["status", "finished_at"]
         job.save(update_fields=update_fields)
     return job
+
+
+def job_recover_stale(*, stale_after: timedelta = timedelta(minutes=2)) -> list[int]:
+    """Re-send the task of every running job whose worker is gone; returns their ids.
+
+    With Redis and late acks, a killed worker's message only comes back after the broker's visibility
+    timeout (hours, so long jobs are not redelivered while they run). A job counts as orphaned when its
+    heartbeat is older than ``stale_after`` AND its advisory lock is free: a live runner holds the lock
+    for the whole job, and the database releases it the moment the runner's connection dies.
+    """
+    cutoff = timezone.now() - stale_after
+    recovered: list[int] = []
+    candidates = Job.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=cutoff).values_list("pk", "kind")
+    for job_id, kind in candidates:
+        with try_advisory_lock(JOB_LOCK_NAMESPACE, job_id) as free:
+            if not free:
+                continue  # a live worker runs it (slow heartbeat, not dead)
+        with transaction.atomic():
+            enqueue_on_commit(job_task_name(kind), args=[job_id], queue=JOB_KIND_QUEUE[kind])
+        logger.warning("job %s (%s) had no live worker since %s; re-sent", job_id, kind, cutoff)
+        recovered.append(job_id)
+    return recovered

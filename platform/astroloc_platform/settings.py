@@ -156,6 +156,15 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=6 * 3600)}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# A running job whose heartbeat is this old and whose advisory lock is free lost its worker: beat re-sends it.
+ASTROLOC_JOB_STALE_SECONDS = env.int("ASTROLOC_JOB_STALE_SECONDS", default=120)
+CELERY_BEAT_SCHEDULE = {
+    "recover-stale-jobs": {
+        "task": "maintenance.recover_stale_jobs",
+        "schedule": env.float("ASTROLOC_RECOVERY_INTERVAL_SECONDS", default=60.0),
+        "options": {"queue": "cpu", "expires": 60},
+    },
+}
 
 LEAFLET_CONFIG = {
     "DEFAULT_CENTER": (20.0, 0.0),

@@ -35,15 +35,17 @@ start() {
   start_one worker-cpu "$BIN/celery" -A astroloc_platform worker -Q cpu -c 2 -n "cpu@%h" -l info
   # The GPU queue: one solo process per GPU (CUDA_VISIBLE_DEVICES), CPU fallback when there is none.
   start_one worker-gpu "$BIN/celery" -A astroloc_platform worker -Q gpu -P solo -c 1 -n "gpu@%h" -l info
+  # Beat: periodic housekeeping (re-sends jobs whose worker died). Exactly one per deployment.
+  start_one beat "$BIN/celery" -A astroloc_platform beat -l info -s "$RUN/celerybeat-schedule"
   start_one web "$BIN/gunicorn" -c platform/gunicorn.conf.py --bind "0.0.0.0:$WEB_PORT" --workers 2 \
     astroloc_platform.wsgi
 }
 
-stop() { stop_one web; stop_one worker-gpu; stop_one worker-cpu; }
+stop() { stop_one web; stop_one beat; stop_one worker-gpu; stop_one worker-cpu; }
 
 status() {
   local name
-  for name in web worker-cpu worker-gpu; do
+  for name in web beat worker-cpu worker-gpu; do
     if is_running "$name"; then echo "$name: running (pid $(cat "$RUN/$name.pid"))"; else echo "$name: stopped"; fi
   done
 }
