@@ -80,7 +80,7 @@ def sample_pose(
         )
         tilt = min(_interp_quantile(rng, REAL_TILT_DECILES), config.max_tilt_deg)
         target = _interp_quantile(rng, REAL_SIZE_DECILES_KM) * size_scale
-        altitude = float(rng.uniform(*ALTITUDE_RANGE_KM))
+        altitude = round(float(rng.uniform(*ALTITUDE_RANGE_KM)), 1)  # NASA publishes 0.1 km
         kwargs = {
             "altitude_km": altitude,
             "tilt_deg": tilt,
