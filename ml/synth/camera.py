@@ -77,7 +77,9 @@ def _intrinsics(pose: CameraPose) -> tuple[float, float, float, float]:
     return fx, fy, pose.width_px / 2.0, pose.height_px / 2.0
 
 
-def pixels_to_lonlat(pose: CameraPose, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def pixels_to_lonlat(
+    pose: CameraPose, u: np.ndarray, v: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Ground (lon, lat) seen at pixel positions (u, v) (pixel corners at integers), and a hit mask.
 
     Rays that miss the Earth get NaN and False in the mask.
@@ -161,7 +163,9 @@ def pose_looking_at(
     """
     dist = ground_offset_km(altitude_km, tilt_deg)
     nadir = destination_point(centre[0], centre[1], (look_azimuth_deg + 180.0) % 360.0, dist)
-    azimuth = initial_bearing_deg(nadir[0], nadir[1], centre[0], centre[1]) if dist > 1e-6 else look_azimuth_deg
+    azimuth = look_azimuth_deg
+    if dist > 1e-6:
+        azimuth = initial_bearing_deg(nadir[0], nadir[1], centre[0], centre[1])
     return CameraPose(
         nadir_lon=nadir[0],
         nadir_lat=nadir[1],

@@ -35,7 +35,8 @@ def render_examples(data: Path, out: Path, n_photos: int = 4) -> list[Path]:
     size = (overview.shape[1], overview.shape[0])
     canvas = _bgr(overview)
     for photo in ds.photos:
-        col, row = lonlat_to_pixel(bounds, size, [c[0] for c in photo.footprint], [c[1] for c in photo.footprint])
+        lons, lats = zip(*photo.footprint, strict=True)
+        col, row = lonlat_to_pixel(bounds, size, list(lons), list(lats))
         pts = np.stack([col, row], axis=1).astype(np.int32).reshape(-1, 1, 2)
         colour = {"train": (0, 200, 255), "val": (255, 200, 0), "test": (0, 0, 255)}[photo.split]
         cv2.polylines(canvas, [pts], True, colour, 1, cv2.LINE_AA)
@@ -47,7 +48,9 @@ def render_examples(data: Path, out: Path, n_photos: int = 4) -> list[Path]:
         finest = max(t.zoom for t in ds.tiles)
         first = next(t for t in ds.tiles if t.zoom == finest)
         same = [t for t in ds.tiles if (t.zoom, t.x, t.y) == (first.zoom, first.x, first.y)]
-        row_imgs = [cv2.resize(cv2.imread(str(t.path)), (384, 384), interpolation=cv2.INTER_NEAREST) for t in same]
+        row_imgs = [
+            cv2.resize(cv2.imread(str(t.path)), (384, 384), interpolation=cv2.INTER_NEAREST) for t in same
+        ]
         for img, t in zip(row_imgs, same, strict=True):
             cv2.putText(img, str(t.year), (8, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (255, 255, 255), 2)
         written.append(out / "years.png")

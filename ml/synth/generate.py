@@ -35,7 +35,15 @@ from ml.synth.metadata import (
     write_csv,
 )
 from ml.synth.mosaic import mosaic_grid, reproject_to_4326, write_mosaic_3857
-from ml.synth.photos import SPLITS, PhotoTruth, build_pyramid, make_photo, sample_pose, split_bands, sun_position
+from ml.synth.photos import (
+    SPLITS,
+    PhotoTruth,
+    build_pyramid,
+    make_photo,
+    sample_pose,
+    split_bands,
+    sun_position,
+)
 from ml.synth.terrain import make_geography, render_year, year_style
 from ml.synth.tiles import cut_tiles
 
@@ -97,14 +105,15 @@ def generate(config: SynthConfig, out: Path, *, log: Callable[[str], None] = pri
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     # Timings vary from run to run: kept out of manifest.json so that the same seed gives the same bytes.
-    (out / "timings.json").write_text(json.dumps({k: round(v, 2) for k, v in timings.items()}, indent=2) + "\n")
+    rounded = {k: round(v, 2) for k, v in timings.items()}
+    (out / "timings.json").write_text(json.dumps(rounded, indent=2) + "\n")
     return manifest
 
 
 def _photo_boxes(config: SynthConfig, split: str, rng: np.random.Generator) -> tuple[str, Bounds, Bounds]:
     """(area name, box for the centre, box the footprint must fit) for one photo of ``split``."""
     bands = split_bands(config.region)
-    lon0, lat0, lon1, lat1 = config.region
+    lon0, lat0, _, lat1 = config.region
     if split == "train":
         area = "train_only" if rng.random() < 0.65 else "shared"
         return area, bands[area], (lon0, lat0, bands["heldout"][0], lat1)
@@ -129,7 +138,9 @@ def _photos(
             meta = _metadata(truth)
             save_jpeg_with_exif(image, out / rel, meta, truth.effects.jpeg_quality)
             eol_rows.append(eol_row(meta))
-            earthloc_rows.append(earthloc_row(truth.photo_id, truth.footprint, truth.captured_at, pose.nadir, rel))
+            earthloc_rows.append(
+                earthloc_row(truth.photo_id, truth.footprint, truth.captured_at, pose.nadir, rel)
+            )
             records.append(_truth_record(truth, rel, meta))
             truths.append(truth)
     write_csv(out / "metadata" / "eol.csv", EOL_COLUMNS, eol_rows)

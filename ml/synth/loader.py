@@ -77,7 +77,9 @@ def load_synth(root: Path) -> SynthDataset:
     root = Path(root)
     manifest_path = root / "manifest.json"
     if not manifest_path.exists():
-        raise FileNotFoundError(f"{manifest_path} not found: generate the dataset with python -m ml.synth generate")
+        raise FileNotFoundError(
+            f"{manifest_path} not found: generate the dataset with python -m ml.synth generate"
+        )
     manifest = json.loads(manifest_path.read_text())
     tiles = [
         SynthTile(zoom=r.zoom, x=r.x, y=r.y, span=r.span, year=r.year, path=root / r.path, bounds=r.bounds)

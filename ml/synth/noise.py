@@ -17,7 +17,7 @@ def value_noise(rng: np.random.Generator, shape: tuple[int, int], cell_px: float
     cell_px = max(float(cell_px), 1.0)
     gh, gw = int(np.ceil(h / cell_px)) + 3, int(np.ceil(w / cell_px)) + 3
     grid = rng.uniform(-1.0, 1.0, size=(gh, gw)).astype(np.float32)
-    big = cv2.resize(grid, (int(round(gw * cell_px)), int(round(gh * cell_px))), interpolation=cv2.INTER_CUBIC)
+    big = cv2.resize(grid, (round(gw * cell_px), round(gh * cell_px)), interpolation=cv2.INTER_CUBIC)
     oy, ox = int(cell_px), int(cell_px)
     return np.ascontiguousarray(big[oy : oy + h, ox : ox + w])
 

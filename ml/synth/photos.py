@@ -16,7 +16,14 @@ import cv2
 import numpy as np
 
 from ml.geo import Bounds, LonLat, lonlat_to_pixel, polygon_area_km2
-from ml.synth.camera import BeyondHorizonError, CameraPose, centre_point, footprint, pixels_to_lonlat, pose_looking_at
+from ml.synth.camera import (
+    BeyondHorizonError,
+    CameraPose,
+    centre_point,
+    footprint,
+    pixels_to_lonlat,
+    pose_looking_at,
+)
 from ml.synth.config import SynthConfig
 from ml.synth.effects import EffectReport, apply_effects
 
@@ -51,7 +58,11 @@ def split_bands(region: Bounds) -> dict[str, Bounds]:
     lon0, lat0, lon1, lat1 = region
     a = lon0 + 0.45 * (lon1 - lon0)
     b = lon0 + 0.70 * (lon1 - lon0)
-    return {"train_only": (lon0, lat0, a, lat1), "shared": (a, lat0, b, lat1), "heldout": (b, lat0, lon1, lat1)}
+    return {
+        "train_only": (lon0, lat0, a, lat1),
+        "shared": (a, lat0, b, lat1),
+        "heldout": (b, lat0, lon1, lat1),
+    }
 
 
 def _interp_quantile(rng: np.random.Generator, deciles: tuple[float, ...]) -> float:
@@ -222,14 +233,16 @@ def make_photo(
 ) -> tuple[np.ndarray, PhotoTruth]:
     """Render one photo (uint8 RGB) and its truth.
 
-    ``frames`` holds the last frame number used per expedition, so IDs are unique and increase with time
-    within a mission as on a real camera roll.
+    ``frames`` holds the last frame number used per expedition, so IDs are unique and increase
+    within a mission as on a real camera roll (frame order does not follow capture time).
     """
     years = sorted(pyramids)
     y1, y2 = (int(y) for y in rng.choice(years, size=2, replace=len(years) < 2))
     w1 = float(rng.uniform(0.3, 1.0))
     ground = render_ground(pose, [pyramids[y1], pyramids[y2]], (w1, 1.0 - w1), mosaic_bounds_m)
-    image, effects = apply_effects(ground, rng, tilt_deg=pose.tilt_deg, cloud_probability=config.cloud_probability)
+    image, effects = apply_effects(
+        ground, rng, tilt_deg=pose.tilt_deg, cloud_probability=config.cloud_probability
+    )
     centre = centre_point(pose)
     captured = capture_time(rng, centre[0])
     expedition = expedition_for(captured)

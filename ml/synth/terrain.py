@@ -59,7 +59,6 @@ class YearStyle:
 
 def make_geography(rng: np.random.Generator, shape: tuple[int, int], km_per_px: float) -> Geography:
     """Draw the static geography for a mosaic of ``shape`` pixels at ``km_per_px``."""
-    h, w = shape
     px = 1.0 / km_per_px  # pixels per km
 
     base = fbm(rng, shape, 600 * px, octaves=9, smallest_px=1.0)
@@ -139,7 +138,7 @@ def _rivers(rng: np.random.Generator, elevation: np.ndarray, px: float) -> np.nd
         y, x = candidates[rng.integers(len(candidates))]
         path = [(x, y)]
         for _ in range(4 * (ch + cw)):
-            nbrs = np.clip(steps + (y, x), 0, (ch - 1, cw - 1))
+            nbrs = np.clip(steps + np.array([y, x]), 0, (ch - 1, cw - 1))
             heights = coarse[nbrs[:, 0], nbrs[:, 1]] + rng.normal(0, 0.004, len(nbrs))
             k = int(np.argmin(heights))
             if heights[k] >= coarse[y, x] + 0.002:
@@ -151,7 +150,7 @@ def _rivers(rng: np.random.Generator, elevation: np.ndarray, px: float) -> np.nd
         if len(path) < 6:
             continue
         pts = (np.array(path, np.float32) * scale + scale / 2).astype(np.int32)
-        width = max(1, int(round(px * 0.25 * min(len(path) / 40.0, 2.0))))
+        width = max(1, round(px * 0.25 * min(len(path) / 40.0, 2.0)))
         cv2.polylines(out, [pts.reshape(-1, 1, 2)], False, 255, thickness=width, lineType=cv2.LINE_AA)
     return (out.astype(np.float32) / 255.0) * (elevation > 0)
 
@@ -240,7 +239,7 @@ def _roads(rng: np.random.Generator, shape: tuple[int, int], towns: list[tuple[i
     """Roads linking each town to its two nearest neighbours, with a kink so they are not ruler-straight."""
     out = np.zeros(shape, np.uint8)
     pts = np.array(towns, np.float32)
-    for i, (x, y) in enumerate(towns):
+    for x, y in towns:
         if len(pts) < 2:
             break
         d = np.hypot(pts[:, 0] - x, pts[:, 1] - y)

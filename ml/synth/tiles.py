@@ -46,7 +46,8 @@ def cut_tiles(
     rows: list[TileRow] = []
     params = [cv2.IMWRITE_JPEG_QUALITY, 92] if fmt == "jpg" else [cv2.IMWRITE_PNG_COMPRESSION, 6]
     for year, mosaic in sorted(mosaics.items()):
-        for img in cut_database_images(mosaic, zooms=zooms, span=span, out_size=tile_px, max_nodata=max_nodata):
+        images = cut_database_images(mosaic, zooms=zooms, span=span, out_size=tile_px, max_nodata=max_nodata)
+        for img in images:
             rel = Path("tiles") / str(year) / str(img.zoom) / f"{img.x}_{img.y}.{fmt}"
             (root / rel).parent.mkdir(parents=True, exist_ok=True)
             cv2.imwrite(str(root / rel), cv2.cvtColor(img.image, cv2.COLOR_RGB2BGR), params)
@@ -61,7 +62,8 @@ def _to_csv(row: TileRow) -> dict[str, str]:
     return {
         "year": str(row.year), "zoom": str(row.zoom), "x": str(row.x), "y": str(row.y),
         "span": str(row.span), "path": row.path,
-        "lon_min": repr(lon_min), "lat_min": repr(lat_min), "lon_max": repr(lon_max), "lat_max": repr(lat_max),
+        "lon_min": repr(lon_min), "lat_min": repr(lat_min),
+        "lon_max": repr(lon_max), "lat_max": repr(lat_max),
         "nodata_fraction": str(row.nodata_fraction),
     }
 

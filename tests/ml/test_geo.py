@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -29,7 +30,8 @@ def test_mercator_round_trip():
 
 
 def test_tile_bounds_and_lookup():
-    assert geo.tile_bounds_lonlat(0, 0, 0) == pytest.approx((-180, -geo.MAX_MERCATOR_LAT, 180, geo.MAX_MERCATOR_LAT))
+    world = (-180, -geo.MAX_MERCATOR_LAT, 180, geo.MAX_MERCATOR_LAT)
+    assert geo.tile_bounds_lonlat(0, 0, 0) == pytest.approx(world)
     assert geo.tile_bounds_lonlat(1, 1, 0) == pytest.approx((0, 0, 180, geo.MAX_MERCATOR_LAT), abs=1e-9)
     assert geo.lonlat_to_tile(2.2945, 48.8584, 10) == (518, 352)  # Eiffel tower, OSM tile z10
     assert geo.tile_size_m(11) == pytest.approx(19567.88, abs=0.01)
@@ -64,7 +66,7 @@ def test_grid_cells_match_brute_force(bounds, zoom, span):
 def test_grid_cells_step_by_half_span():
     cells = geo.grid_cells((10.0, 40.0, 20.0, 45.0), 8, 4)
     xs = sorted({c.x for c in cells})
-    assert all(b - a == 2 for a, b in zip(xs, xs[1:], strict=False))
+    assert all(b - a == 2 for a, b in itertools.pairwise(xs))
     assert all(c.x % 2 == 0 and c.y % 2 == 0 for c in cells)
 
 
@@ -105,6 +107,6 @@ def test_pixel_lonlat_round_trip():
     assert (lon, lat) == pytest.approx((cell.bounds_lonlat[0], cell.bounds_lonlat[3]))
     lon, lat = geo.pixel_to_lonlat(cell.bounds_mercator, size, 512, 512)
     assert (lon, lat) == pytest.approx((cell.bounds_lonlat[2], cell.bounds_lonlat[1]))
-    col, row = geo.lonlat_to_pixel(cell.bounds_mercator, size, *geo.pixel_to_lonlat(cell.bounds_mercator, size,
-                                                                                      123.4, 321.0))
+    lonlat = geo.pixel_to_lonlat(cell.bounds_mercator, size, 123.4, 321.0)
+    col, row = geo.lonlat_to_pixel(cell.bounds_mercator, size, *lonlat)
     assert (col, row) == pytest.approx((123.4, 321.0), abs=1e-6)

@@ -75,7 +75,8 @@ def test_loader_contract(tiny):
 
 
 def _pose(p: SynthPhoto) -> CameraPose:
-    return CameraPose(nadir_lon=p.nadir[0], nadir_lat=p.nadir[1], altitude_km=p.altitude_km, tilt_deg=p.tilt_deg,
+    return CameraPose(nadir_lon=p.nadir[0], nadir_lat=p.nadir[1], altitude_km=p.altitude_km,
+                      tilt_deg=p.tilt_deg,
                       azimuth_deg=p.azimuth_deg, roll_deg=p.roll_deg, focal_length_mm=p.focal_length_mm,
                       width_px=p.width_px, height_px=p.height_px)
 
@@ -109,7 +110,7 @@ def test_nadir_ground_width(focal):
     lon, lat, _ = pixels_to_lonlat(pose, np.array([0.0, 600.0]), np.array([200.0, 200.0]))
     width = geo.haversine_km(lon[0], lat[0], lon[1], lat[1])
     assert width == pytest.approx(410.0 * 36.0 / focal, rel=0.02)
-    tl, tr, br, bl = footprint(pose)
+    tl, _, _, bl = footprint(pose)
     assert geo.haversine_km(*tl, *bl) == pytest.approx(410.0 * 24.0 / focal, rel=0.02)
 
 
