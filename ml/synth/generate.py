@@ -130,10 +130,16 @@ def _photos(
     for split in SPLITS:
         rng = np.random.default_rng([config.seed, 2, SPLITS.index(split)])
         for _ in range(config.n_photos.get(split, 0)):
-            area, centre_box, footprint_box = _photo_boxes(config, split, rng)
-            pose = sample_pose(rng, config, centre_box, footprint_box)
-            image, truth = make_photo(rng, config, frames=frames, split=split, area=area, pose=pose,
-                                      pyramids=pyramids, mosaic_bounds_m=bounds_m)
+            for _attempt in range(100):
+                area, centre_box, footprint_box = _photo_boxes(config, split, rng)
+                pose = sample_pose(rng, config, centre_box, footprint_box)
+                made = make_photo(rng, config, frames=frames, split=split, area=area, pose=pose,
+                                  pyramids=pyramids, mosaic_bounds_m=bounds_m)
+                if made is not None:
+                    break
+            else:
+                raise RuntimeError("could not find land to photograph: the region is almost all water")
+            image, truth = made
             rel = f"photos/{split}/{truth.photo_id}.jpg"
             meta = _metadata(truth)
             save_jpeg_with_exif(image, out / rel, meta, truth.effects.jpeg_quality)

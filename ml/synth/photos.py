@@ -34,6 +34,7 @@ REAL_SIZE_DECILES_KM = (70.7, 74.6, 79.3, 85.3, 93.1, 104.1, 117.6, 137.2, 174.6
 FOCAL_RANGE_MM = (50.0, 1150.0)
 ALTITUDE_RANGE_KM = (400.0, 420.0)
 SPLITS = ("train", "val", "test")
+MAX_WATER_FRACTION = 0.6
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,12 @@ def render_ground(
     return out
 
 
+def water_fraction(ground: np.ndarray) -> float:
+    """Share of pixels that look like water (blue dominates): used to skip open-sea photos."""
+    r, g, b = ground[..., 0], ground[..., 1], ground[..., 2]
+    return float(np.mean((b > r + 0.08) & (b >= g)))
+
+
 def build_pyramid(img: np.ndarray, levels: int = 6) -> list[np.ndarray]:
     """Image pyramid (level k is 2^k times coarser) for alias-free sampling."""
     pyramid = [img]
@@ -230,8 +237,11 @@ def make_photo(
     pose: CameraPose,
     pyramids: dict[int, list[np.ndarray]],
     mosaic_bounds_m: Bounds,
-) -> tuple[np.ndarray, PhotoTruth]:
-    """Render one photo (uint8 RGB) and its truth.
+) -> tuple[np.ndarray, PhotoTruth] | None:
+    """Render one photo (uint8 RGB) and its truth; None when it would show mostly open water.
+
+    Astronauts do photograph the sea, but a photo of water alone cannot be localised by anyone; the
+    benchmarks would only measure noise, so such poses are redrawn by the caller.
 
     ``frames`` holds the last frame number used per expedition, so IDs are unique and increase
     within a mission as on a real camera roll (frame order does not follow capture time).
@@ -240,6 +250,8 @@ def make_photo(
     y1, y2 = (int(y) for y in rng.choice(years, size=2, replace=len(years) < 2))
     w1 = float(rng.uniform(0.3, 1.0))
     ground = render_ground(pose, [pyramids[y1], pyramids[y2]], (w1, 1.0 - w1), mosaic_bounds_m)
+    if water_fraction(ground) > MAX_WATER_FRACTION:
+        return None
     image, effects = apply_effects(
         ground, rng, tilt_deg=pose.tilt_deg, cloud_probability=config.cloud_probability
     )
