@@ -1,5 +1,5 @@
 """Task registry imported by Celery's autodiscovery: one module per job kind."""
 
-from workers import diagnostics, selftest
+from workers import diagnostics, ingest, photo_import, selftest
 
-__all__ = ["diagnostics", "selftest"]
+__all__ = ["diagnostics", "ingest", "photo_import", "selftest"]
