@@ -125,14 +125,14 @@ def test_reingest_of_the_same_file_is_a_noop(synth_tiny):
     path = synth_tiny / "mosaics" / "2019_3857.tif"
     mosaic, _ = ingest(path)
     before = sorted(SatelliteTile.objects.values_list("pk", "image"))
-    files = sorted(p.name for p in (Path(settings.MEDIA_ROOT) / "tiles").rglob("*_m%d.png" % mosaic.pk))
+    files = sorted(p.name for p in (Path(settings.MEDIA_ROOT) / "tiles").rglob(f"*_m{mosaic.pk}.png"))
 
     again = mosaic_ingest(path=path, year=2019, tiling=TILING)
 
     assert again.is_noop and again.mosaic.pk == mosaic.pk and not again.created
     assert Mosaic.objects.count() == 1
     assert sorted(SatelliteTile.objects.values_list("pk", "image")) == before
-    assert sorted(p.name for p in (Path(settings.MEDIA_ROOT) / "tiles").rglob("*_m%d.png" % mosaic.pk)) == files
+    assert sorted(p.name for p in (Path(settings.MEDIA_ROOT) / "tiles").rglob(f"*_m{mosaic.pk}.png")) == files
 
 
 def test_same_file_with_more_zooms_adds_only_the_missing_tiles(synth_tiny):
@@ -166,7 +166,7 @@ def test_a_failed_ingest_resumes_cleanly(synth_tiny, monkeypatch):
     assert job.status == JobStatus.FAILED and "disk full (simulated)" in job.error
     assert mosaic.status == MosaicStatus.FAILED and "disk full (simulated)" in mosaic.error
     partial = SatelliteTile.objects.count()
-    assert 0 < partial
+    assert partial > 0
 
     monkeypatch.setattr(workers.ingest, "tiles_store", real_store)
     resumed, job = ingest(path, year=2021)

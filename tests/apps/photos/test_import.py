@@ -32,11 +32,6 @@ def run_batch(paths, csv_path=None) -> tuple[Batch, Job]:
     return batch, job
 
 
-def by_name(batch: Batch) -> dict[str, dict]:
-    return {Path(entry["name"].split("!")[-1]).name if "!" not in entry["name"] else entry["name"].split("!")[-1]:
-            entry for entry in batch.report["files"]}
-
-
 def synth_photos(synth_tiny: Path) -> list[Path]:
     return sorted((synth_tiny / "photos").rglob("*.jpg"))
 
@@ -88,12 +83,13 @@ def mixed_batch(synth_tiny, tmp_path):
     good = synth_photos(synth_tiny)[:3]
     folder = tmp_path / "upload"
     folder.mkdir()
-    files = [shutil.copy(p, folder / p.name) for p in good]
+    for p in good:
+        shutil.copy(p, folder / p.name)
     truncated = folder / "ISS070-E-1001.jpg"
     truncated.write_bytes(good[0].read_bytes()[: len(good[0].read_bytes()) // 2])
     text = folder / "ISS070-E-1002.jpg"
     text.write_text("not an image at all")
-    bomb = _png_bomb(folder / "ISS070-E-1003.png")
+    _png_bomb(folder / "ISS070-E-1003.png")
     same_bytes = folder / "ISS070-E-1004.jpg"
     shutil.copy(good[1], same_bytes)
     same_id = folder / "again" / good[2].name
