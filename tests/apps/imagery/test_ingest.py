@@ -254,3 +254,30 @@ def test_tiling_parameters_are_validated():
         TilingParameters(span=4, size_px=130)
     with pytest.raises(ValueError, match="zooms"):
         TilingParameters(zooms=(30,))
+
+
+def test_ingest_mosaic_command_in_process_then_noop(synth_tiny, capsys):
+    from django.core.management import call_command
+
+    path = str(synth_tiny / "mosaics" / "2019_3857.tif")
+    call_command("ingest_mosaic", path, "--year", "2019", "--zooms", "10,11", "--size", "64", "--in-process")
+    first = capsys.readouterr().out
+    call_command("ingest_mosaic", path, "--year", "2019", "--zooms", "10,11", "--size", "64", "--in-process")
+
+    assert "succeeded" in first and "nothing to do" in capsys.readouterr().out
+    assert Mosaic.objects.get().tile_count == SatelliteTile.objects.count() > 0
+
+
+def test_uploaded_mosaic_is_stored_then_ingested(synth_tiny):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    content = (synth_tiny / "mosaics" / "2021_3857.tif").read_bytes()
+    request = mosaic_ingest(upload=SimpleUploadedFile("upload.tif", content), year=2021, tiling=TILING)
+    job = job_run_here(request.job)
+
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    mosaic = Mosaic.objects.get()
+    assert mosaic.file.read() == content and mosaic.source_path == ""
+    assert mosaic.tile_count > 0
+    again = mosaic_ingest(upload=SimpleUploadedFile("other-name.tif", content), year=2021, tiling=TILING)
+    assert again.is_noop and Mosaic.objects.count() == 1
