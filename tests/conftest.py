@@ -161,3 +161,23 @@ def page(browser):
     page.on("requestfailed", lambda req: page.failed_requests.append(req.url))
     yield page
     context.close()
+
+
+@pytest.fixture(scope="session")
+def synth_tiny(tmp_path_factory) -> Path:
+    """The synthetic Earth's `tiny` preset (mosaics in EPSG:3857 and 4326, photos, CSVs), made once."""
+    from ml.synth.config import get_preset
+    from ml.synth.generate import generate
+
+    out = tmp_path_factory.mktemp("synth-tiny")
+    generate(get_preset("tiny", 0), out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def real_samples() -> Path:
+    """shared/real-samples: it sits beside the checkout (../shared), here and in CI."""
+    path = (REPO_ROOT / ".." / "shared" / "real-samples").resolve()
+    if not path.is_dir():
+        pytest.fail(f"{path} is missing: the real samples must sit beside the checkout")
+    return path

@@ -27,11 +27,24 @@ class Mosaic(models.Model):
     status = models.CharField(max_length=16, choices=MosaicStatus.choices, default=MosaicStatus.PENDING)
     error = models.TextField(blank=True, default="")
     tile_count = models.PositiveIntegerField(default=0)
+    parameters = models.JSONField(
+        default=dict, blank=True,
+        help_text="Tiling parameters of the last ingest (zooms, span, size_px, max_nodata, format).",
+    )
+    job = models.ForeignKey(
+        "core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The last ingest job of this mosaic.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     ingested_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["year", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["checksum", "year"], condition=~models.Q(checksum=""), name="mosaic_unique_checksum_year"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.year})"

@@ -19,6 +19,10 @@ class Batch(models.Model):
     )
     status = models.CharField(max_length=16, choices=BatchStatus.choices, default=BatchStatus.UPLOADED)
     report = models.JSONField(default=dict, blank=True, help_text="Per-file results of the import.")
+    job = models.ForeignKey(
+        "core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The import job of this batch.",
+    )
     visibility = models.CharField(max_length=8, choices=Visibility.choices, default=Visibility.PUBLIC,
                                   help_text="Visibility given to the photos this batch imports.")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -202,3 +202,16 @@ if PRODUCTION:
 # untrusted rasters are read by rasterio's own GDAL with the driver list restricted to GTiff. The check
 # asks for GDAL >= 3.9 to block file access from malicious spatial references, which we never parse.
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
+
+# Ingestion (apps.imagery, apps.photos). Photos above the pixel limit are refused from their header alone,
+# before any decoding (decompression bombs); files above the byte limit are refused before being read.
+ASTROLOC_PHOTO_MAX_PIXELS = env.int("ASTROLOC_PHOTO_MAX_PIXELS", default=150_000_000)
+ASTROLOC_PHOTO_MAX_BYTES = env.int("ASTROLOC_PHOTO_MAX_BYTES", default=300 * 1024 * 1024)
+ASTROLOC_ZIP_MAX_ENTRIES = env.int("ASTROLOC_ZIP_MAX_ENTRIES", default=100_000)
+ASTROLOC_WEB_IMAGE_PX = env.int("ASTROLOC_WEB_IMAGE_PX", default=1600)
+ASTROLOC_THUMBNAIL_PX = env.int("ASTROLOC_THUMBNAIL_PX", default=256)
+# After an import, enqueue `jobs.label` (photos with a center point) and `jobs.localize` (the others). Off
+# until those workers exist; the batch report records the intent either way.
+ASTROLOC_QUEUE_AFTER_IMPORT = env.bool("ASTROLOC_QUEUE_AFTER_IMPORT", default=False)
+# Browser cache lifetime of the XYZ basemap tiles (/tiles/...).
+ASTROLOC_TILE_CACHE_SECONDS = env.int("ASTROLOC_TILE_CACHE_SECONDS", default=86_400)

@@ -1,4 +1,4 @@
-"""Top-level URL map: the web pages, admin and the health endpoint."""
+"""Top-level URL map: the web pages, admin, the health endpoint and the XYZ basemap tiles."""
 
 from django.conf import settings
 from django.contrib import admin
@@ -9,6 +9,7 @@ from apps.core.views import health_view
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("health", health_view, name="health"),
+    path("", include("apps.imagery.urls")),
     path("", include("apps.web.urls")),
 ]
 

@@ -1,0 +1,80 @@
+"""Standard 256-px XYZ basemap tiles rendered from the stored database images (for the web map).
+
+An XYZ tile (z, x, y) is a sub-square of a stored database image: at a stored zoom it is cropped out of
+the image that contains it (resampled to 256 px); above the finest stored zoom it is cut out of its
+ancestor's image and enlarged with nearest-neighbour (no invented detail). Below the coarsest stored zoom
+there is nothing to serve. Pixels are never re-warped: database images are linear in Web Mercator, so
+crops are exact.
+"""
+
+import io
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.files.storage import default_storage
+from PIL import Image
+
+from apps.imagery.constants import MAX_ZOOM, XYZ_TILE_PX
+from apps.imagery.selectors import tile_containing, tile_zooms
+
+__all__ = ["RenderedTile", "SourceWindow", "xyz_source", "xyz_tile_render"]
+
+_MEDIA_TYPES = {"png": "image/png", "jpg": "image/jpeg"}
+
+
+@dataclass(frozen=True)
+class SourceWindow:
+    """Where an XYZ tile's pixels come from: a stored image and a box (left, top, right, bottom) in it."""
+
+    tile_id: int
+    image_name: str
+    box: tuple[float, float, float, float]
+    modified: datetime
+
+
+@dataclass(frozen=True)
+class RenderedTile:
+    content: bytes
+    media_type: str
+    etag: str
+    modified: datetime
+
+
+def xyz_source(*, year: int, z: int, x: int, y: int) -> SourceWindow | None:
+    """The stored image and pixel box that serve XYZ tile (z, x, y) of ``year``; None outside coverage."""
+    if not 0 <= z <= MAX_ZOOM or not (0 <= x < (1 << z) and 0 <= y < (1 << z)):
+        return None
+    for source_zoom in tile_zooms(year=year):
+        if source_zoom > z:
+            continue
+        depth = z - source_zoom
+        tile = tile_containing(year=year, zoom=source_zoom, x=x >> depth, y=y >> depth)
+        if tile is None:
+            return None
+        px_per_tile = tile.size_px / tile.span
+        scale = px_per_tile / (1 << depth)
+        left = (x - (tile.x << depth)) * scale
+        top = (y - (tile.y << depth)) * scale
+        return SourceWindow(tile.pk, tile.image.name, (left, top, left + scale, top + scale), tile.created_at)
+    return None
+
+
+def xyz_tile_render(*, year: int, z: int, x: int, y: int, fmt: str) -> RenderedTile | None:
+    """Encode XYZ tile (z, x, y) of ``year`` as PNG or JPEG; None outside coverage."""
+    if fmt not in _MEDIA_TYPES:
+        raise ValueError(f"tile format must be png or jpg, got {fmt!r}")
+    source = xyz_source(year=year, z=z, x=x, y=y)
+    if source is None:
+        return None
+    with default_storage.open(source.image_name, "rb") as fh, Image.open(fh) as image:
+        image = image.convert("RGB")
+        width = source.box[2] - source.box[0]
+        resample = Image.Resampling.NEAREST if width <= XYZ_TILE_PX else Image.Resampling.BOX
+        tile = image.resize((XYZ_TILE_PX, XYZ_TILE_PX), resample=resample, box=source.box)
+    buffer = io.BytesIO()
+    if fmt == "png":
+        tile.save(buffer, format="PNG")
+    else:
+        tile.save(buffer, format="JPEG", quality=90)
+    etag = f'"t{source.tile_id}-{int(source.modified.timestamp())}-{z}-{x}-{y}-{fmt}"'
+    return RenderedTile(buffer.getvalue(), _MEDIA_TYPES[fmt], etag, source.modified)

@@ -1,0 +1,52 @@
+"""Reads on the satellite database: which zooms a year has, which stored image contains an XYZ tile."""
+
+from django.db.models import F, QuerySet
+
+from apps.imagery.constants import MosaicStatus
+from apps.imagery.models import Mosaic, SatelliteTile
+
+__all__ = ["mosaic_list", "tile_containing", "tile_list", "tile_zooms"]
+
+
+def mosaic_list(*, year: int | None = None, status: str | None = None) -> QuerySet[Mosaic]:
+    qs = Mosaic.objects.all()
+    if year is not None:
+        qs = qs.filter(year=year)
+    if status is not None:
+        qs = qs.filter(status=status)
+    return qs
+
+
+def tile_list(*, year: int | None = None, zoom: int | None = None, ingested_only: bool = True
+              ) -> QuerySet[SatelliteTile]:
+    """Database images, by default only those of mosaics whose ingest finished."""
+    qs = SatelliteTile.objects.all()
+    if ingested_only:
+        qs = qs.filter(mosaic__status=MosaicStatus.INGESTED)
+    if year is not None:
+        qs = qs.filter(year=year)
+    if zoom is not None:
+        qs = qs.filter(zoom=zoom)
+    return qs
+
+
+def tile_zooms(*, year: int) -> list[int]:
+    """Zooms that have stored images for ``year``, finest first."""
+    return list(
+        SatelliteTile.objects.filter(year=year).order_by("-zoom").values_list("zoom", flat=True).distinct()
+    )
+
+
+def tile_containing(*, year: int, zoom: int, x: int, y: int) -> SatelliteTile | None:
+    """A stored image of ``year`` at ``zoom`` whose span x span block contains the XYZ tile (x, y).
+
+    Neighbouring images overlap by half, so up to four qualify; they hold the same pixels, so the one
+    with the smallest start (then the newest mosaic) is taken, which keeps the choice stable.
+    """
+    return (
+        SatelliteTile.objects.filter(
+            year=year, zoom=zoom, x__lte=x, x__gt=x - F("span"), y__lte=y, y__gt=y - F("span")
+        )
+        .order_by("x", "y", "-mosaic_id")
+        .first()
+    )

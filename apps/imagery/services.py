@@ -1,0 +1,302 @@
+"""Writes on the satellite database: register a mosaic and start its ingest, then store what the worker cuts.
+
+The flow: ``mosaic_ingest`` (command, API, web) checksums the raster, records the ``Mosaic`` and enqueues
+``jobs.ingest`` by name; the worker (``workers/ingest.py``) validates and cuts the raster with ``ml.tiling``
+and writes through ``mosaic_start`` -> ``tiles_store`` (many times) -> ``mosaic_finish`` | ``mosaic_fail``.
+The same file and year ingest once (SHA-256): asking again with the same tiling is a no-op.
+
+``source_path`` is trusted input (the operator's command line); uploads come in as files and are stored
+under ``mosaics/`` first. The API must never pass a user-supplied path here.
+"""
+
+import hashlib
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from apps.core.constants import JobKind
+from apps.core.geo import bbox_polygon
+from apps.core.models import Job
+from apps.core.services import job_enqueue
+from apps.imagery.constants import (
+    DEFAULT_MAX_NODATA,
+    DEFAULT_SPAN,
+    DEFAULT_ZOOMS,
+    MAX_ZOOM,
+    MosaicStatus,
+    TileFormat,
+)
+from apps.imagery.models import Mosaic, SatelliteTile
+
+__all__ = [
+    "IngestRequest",
+    "MosaicInfo",
+    "StoredTile",
+    "TilingParameters",
+    "file_sha256",
+    "mosaic_delete",
+    "mosaic_fail",
+    "mosaic_finish",
+    "mosaic_ingest",
+    "mosaic_raster_path",
+    "mosaic_start",
+    "tile_cells_taken",
+    "tiles_store",
+]
+
+logger = logging.getLogger(__name__)
+
+_CHUNK = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class TilingParameters:
+    """How a mosaic is cut: zooms, span (tiles per side), stored size in px, nodata threshold, file format.
+
+    ``size_px`` None means the native resolution, span x 256 px. It must be a multiple of ``span`` so that
+    a stored image lands on whole pixels of its zoom's grid.
+    """
+
+    zooms: tuple[int, ...] = DEFAULT_ZOOMS
+    span: int = DEFAULT_SPAN
+    size_px: int | None = None
+    max_nodata: float = DEFAULT_MAX_NODATA
+    format: str = TileFormat.JPG
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "zooms", tuple(sorted({int(z) for z in self.zooms})))
+        if not self.zooms or not all(0 <= z <= MAX_ZOOM for z in self.zooms):
+            raise ValueError(f"zooms must be a non-empty list within 0..{MAX_ZOOM}, got {list(self.zooms)}.")
+        if not 1 <= self.span <= 64:
+            raise ValueError(f"span must be within 1..64 tiles, got {self.span}.")
+        if self.size_px is not None and (self.size_px <= 0 or self.size_px % self.span or self.size_px > 8192):
+            raise ValueError(
+                f"size ({self.size_px} px) must be a positive multiple of span ({self.span}), at most 8192."
+            )
+        if not 0.0 <= self.max_nodata <= 1.0:
+            raise ValueError(f"max_nodata must be within 0..1, got {self.max_nodata}.")
+        if self.format not in TileFormat.values:
+            raise ValueError(f"format must be one of {', '.join(TileFormat.values)}, got {self.format!r}.")
+
+    @property
+    def stored_size_px(self) -> int:
+        return self.size_px if self.size_px is not None else self.span * 256
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["zooms"] = list(self.zooms)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "TilingParameters":
+        fields = {k: data[k] for k in ("zooms", "span", "size_px", "max_nodata", "format") if k in data}
+        return cls(**fields)
+
+
+@dataclass(frozen=True)
+class IngestRequest:
+    """What ``mosaic_ingest`` did: the mosaic, the job it enqueued (None: nothing to do), whether new."""
+
+    mosaic: Mosaic
+    job: Job | None
+    created: bool
+
+    @property
+    def is_noop(self) -> bool:
+        return self.job is None
+
+
+@dataclass(frozen=True)
+class MosaicInfo:
+    """What the worker learnt about the raster (from ml.tiling.inspect_raster)."""
+
+    crs: str
+    width: int
+    height: int
+    band_count: int
+    bounds_lonlat: tuple[float, float, float, float]
+    resolution_m: float | None = None
+
+
+@dataclass(frozen=True)
+class StoredTile:
+    """One cut database image, encoded, ready to store. ``bounds`` are exact lon/lat (the XYZ maths)."""
+
+    zoom: int
+    x: int
+    y: int
+    bounds: tuple[float, float, float, float]
+    content: bytes
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _upload_sha256(upload: File) -> str:
+    digest = hashlib.sha256()
+    for chunk in upload.chunks(_CHUNK):
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest()
+
+
+def mosaic_ingest(
+    *,
+    year: int,
+    tiling: TilingParameters,
+    path: Path | str | None = None,
+    upload: File | None = None,
+    name: str = "",
+    created_by: AbstractBaseUser | None = None,
+) -> IngestRequest:
+    """Record a raster (a trusted local ``path`` or an ``upload``) of ``year`` and enqueue its ingest job.
+
+    No-op (``job`` None) when the same bytes of the same year were already ingested with the same tiling,
+    or are being ingested now (the running job is returned). A mosaic that failed, or is asked for other
+    tiling, gets a new job that resumes: cells already stored are kept and skipped.
+    """
+    if (path is None) == (upload is None):
+        raise ValueError("give exactly one of path (a local raster) or upload (an uploaded file).")
+    if not 1900 <= int(year) <= 2200:
+        raise ValueError(f"year {year} is not plausible for a satellite mosaic.")
+    if path is not None:
+        path = Path(path).resolve()
+        if not path.is_file():
+            raise ValueError(f"{path}: no such file. Give the path of a GeoTIFF / COG mosaic.")
+        checksum = file_sha256(path)
+        default_name = path.name
+    else:
+        checksum = _upload_sha256(upload)
+        default_name = Path(upload.name or "upload.tif").name
+    with transaction.atomic():
+        mosaic = Mosaic.objects.select_for_update().filter(checksum=checksum, year=year).first()
+        created = mosaic is None
+        if mosaic is not None:
+            if mosaic.status == MosaicStatus.INGESTED and mosaic.parameters == tiling.as_dict():
+                logger.info("mosaic %s (%s) already ingested with the same tiling: no-op", mosaic.pk, checksum)
+                return IngestRequest(mosaic, None, False)
+            if mosaic.status in (MosaicStatus.PENDING, MosaicStatus.INGESTING) and mosaic.job is not None \
+                    and not mosaic.job.is_final:
+                return IngestRequest(mosaic, mosaic.job, False)
+        else:
+            mosaic = Mosaic(name=name or default_name, year=year, checksum=checksum)
+            if path is not None:
+                mosaic.source_path = str(path)
+            else:
+                mosaic.file.save(default_name, upload, save=False)
+        mosaic.status = MosaicStatus.PENDING
+        mosaic.error = ""
+        mosaic.parameters = tiling.as_dict()
+        mosaic.save()
+        job = job_enqueue(
+            kind=JobKind.INGEST, parameters={"mosaic_id": mosaic.pk, **tiling.as_dict()}, created_by=created_by
+        )
+        mosaic.job = job
+        mosaic.save(update_fields=["job"])
+    return IngestRequest(mosaic, job, created)
+
+
+def mosaic_raster_path(*, mosaic: Mosaic) -> Path:
+    """The local file the worker reads: the uploaded copy, or the operator's path."""
+    return Path(mosaic.file.path) if mosaic.file else Path(mosaic.source_path)
+
+
+def mosaic_start(*, mosaic_id: int, info: MosaicInfo) -> Mosaic:
+    """Mark the mosaic ingesting and record what the raster is (CRS, size, bands, lon/lat bounds)."""
+    mosaic = Mosaic.objects.get(pk=mosaic_id)
+    mosaic.status = MosaicStatus.INGESTING
+    mosaic.error = ""
+    mosaic.crs = info.crs
+    mosaic.width = info.width
+    mosaic.height = info.height
+    mosaic.band_count = info.band_count
+    mosaic.bounds = bbox_polygon(*info.bounds_lonlat)
+    mosaic.resolution_m = info.resolution_m
+    mosaic.save()
+    return mosaic
+
+
+def tile_cells_taken(*, year: int, span: int, zoom: int) -> dict[tuple[int, int], int]:
+    """(x, y) -> mosaic id of every stored cell of this grid (year, span, zoom): what must not be cut again."""
+    rows = SatelliteTile.objects.filter(year=year, span=span, zoom=zoom).values_list("x", "y", "mosaic_id")
+    return {(x, y): mosaic_id for x, y, mosaic_id in rows}
+
+
+def _tile_name(mosaic: Mosaic, span: int, tile: StoredTile, ext: str) -> str:
+    return f"tiles/{mosaic.year}/s{span}/z{tile.zoom}/{tile.x}_{tile.y}_m{mosaic.pk}.{ext}"
+
+
+def tiles_store(*, mosaic: Mosaic, span: int, size_px: int, ext: str, tiles: Sequence[StoredTile]) -> int:
+    """Store image files then rows for ``tiles`` (bulk insert); return how many rows were created.
+
+    File names are deterministic per mosaic and cell, so a file left by a crashed attempt (file written,
+    row not) is replaced, never duplicated. Cells stored meanwhile by another mosaic of the same year are
+    left to it (their rows are not inserted and their files removed).
+    """
+    if not tiles:
+        return 0
+    rows = []
+    for tile in tiles:
+        name = _tile_name(mosaic, span, tile, ext)
+        if default_storage.exists(name):
+            default_storage.delete(name)
+        stored = default_storage.save(name, ContentFile(tile.content))
+        rows.append(SatelliteTile(
+            zoom=tile.zoom, x=tile.x, y=tile.y, span=span, year=mosaic.year, mosaic=mosaic,
+            bounds=bbox_polygon(*tile.bounds), image=stored, size_px=size_px,
+        ))
+    with transaction.atomic():
+        SatelliteTile.objects.bulk_create(rows, ignore_conflicts=True)
+        mine = set(
+            SatelliteTile.objects.filter(mosaic=mosaic, image__in=[r.image.name for r in rows])
+            .values_list("image", flat=True)
+        )
+    lost = [r.image.name for r in rows if r.image.name not in mine]
+    _delete_files(lost)
+    return len(rows) - len(lost)
+
+
+def mosaic_finish(*, mosaic: Mosaic) -> Mosaic:
+    """Mark the mosaic ingested and count its tiles."""
+    mosaic.tile_count = mosaic.tiles.count()
+    mosaic.status = MosaicStatus.INGESTED
+    mosaic.error = ""
+    mosaic.ingested_at = timezone.now()
+    mosaic.save(update_fields=["tile_count", "status", "error", "ingested_at"])
+    return mosaic
+
+
+def mosaic_fail(*, mosaic_id: int, error: str) -> None:
+    """Record why the ingest failed; tiles already stored stay (a new ingest of the file resumes)."""
+    Mosaic.objects.filter(pk=mosaic_id).update(
+        status=MosaicStatus.FAILED, error=error, tile_count=SatelliteTile.objects.filter(mosaic_id=mosaic_id).count()
+    )
+
+
+def _delete_files(names: Iterable[str]) -> None:
+    for name in names:
+        if name:
+            default_storage.delete(name)
+
+
+def mosaic_delete(*, mosaic: Mosaic) -> None:
+    """Delete a mosaic, its tile rows and its files (tile images and the uploaded raster)."""
+    names = list(mosaic.tiles.values_list("image", flat=True))
+    upload = mosaic.file.name if mosaic.file else ""
+    with transaction.atomic():
+        mosaic.delete()
+    _delete_files([*names, upload])
