@@ -7,4 +7,4 @@ class ApiConfig(AppConfig):
     verbose_name = "API (REST v1 and STAC)"
 
     def ready(self) -> None:
-        from apps.api import login_limits  # noqa: F401  (connects the login signal receivers)
+        from apps.api import login_limits, schema  # noqa: F401  (signal receivers; OpenAPI extension)

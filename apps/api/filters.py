@@ -25,7 +25,9 @@ def parse_bbox(text: str) -> tuple[float, float, float, float]:
     try:
         numbers = [float(v) for v in text.split(",")]
     except ValueError as exc:
-        raise serializers.ValidationError("bbox must be 4 comma-separated numbers: lon_min,lat_min,lon_max,lat_max") from exc
+        raise serializers.ValidationError(
+            "bbox must be 4 comma-separated numbers: lon_min,lat_min,lon_max,lat_max"
+        ) from exc
     if len(numbers) == 6:
         numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
     if len(numbers) != 4:

@@ -18,7 +18,7 @@ from django.utils.dateparse import parse_datetime
 
 from apps.api.errors import ApiError
 
-__all__ = ["OrderKey", "cursor_decode", "cursor_encode", "keyset_order_by", "keyset_after"]
+__all__ = ["OrderKey", "cursor_decode", "cursor_encode", "keyset_after", "keyset_order_by"]
 
 
 @dataclass(frozen=True)

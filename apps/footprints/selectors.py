@@ -39,8 +39,8 @@ __all__ = [
     "GeoDWithin",
     "footprint_feature_text",
     "footprint_history",
-    "footprints_visible",
     "footprints_filtered",
+    "footprints_visible",
     "photo_feature_text",
     "photos_filtered",
 ]

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "django.contrib.gis",
     "leaflet",
     "rest_framework",
+    "rest_framework_gis",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "apps.core",
