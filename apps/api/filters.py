@@ -5,6 +5,7 @@ naming the parameter, never a 500.
 """
 
 import json
+import re
 from datetime import UTC, datetime, time
 
 from django.utils.dateparse import parse_date, parse_datetime
@@ -58,9 +59,21 @@ def _parse_instant(text: str, *, end: bool) -> datetime:
     return value
 
 
-def parse_datetime_interval(text: str) -> tuple[datetime | None, datetime | None]:
-    """``instant`` | ``start/end`` with ``..`` or empty for an open end (STAC / OGC API rules)."""
+RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+def parse_datetime_interval(text: str, *, strict: bool = False) -> tuple[datetime | None, datetime | None]:
+    """``instant`` | ``start/end`` with ``..`` or empty for an open end (STAC / OGC API rules).
+
+    ``strict`` (STAC) accepts only full RFC 3339 date-times with a time zone; otherwise a date alone means
+    that whole day (UTC) and a missing zone means UTC.
+    """
     text = text.strip()
+    if strict:
+        for part in text.split("/") if "/" in text else [text]:
+            if part not in ("", "..") and not RFC3339.match(part):
+                raise serializers.ValidationError(f"{part!r} is not an RFC 3339 date-time (2021-04-08T04:39:23Z)")
+        text = text.upper()  # RFC 3339 allows t and z; the parser wants T and Z
     try:
         if "/" not in text:
             instant = _parse_instant(text, end=False)

@@ -16,6 +16,7 @@ from apps.api.filters import FootprintFilterSerializer, parse_bbox
 from apps.api.geojson import feature_collection_response, url_with
 from apps.api.login_limits import client_address, login_locked
 from apps.api.models import ApiToken
+from apps.api.negotiation import SingleRepresentationNegotiation
 from apps.api.pagination import OrderKey, cursor_decode, cursor_encode, keyset_page
 from apps.api.permissions import OPERATOR_JOB_KINDS, IsStaffOrReadOnly, JobPermission
 from apps.api.services import token_create, token_revoke
@@ -99,6 +100,7 @@ class FootprintListView(APIView):
     """Footprints as GeoJSON, filtered, ordered, cursor-paginated; ``history=true`` includes superseded ones."""
 
     permission_classes = [permissions.AllowAny]
+    content_negotiation_class = SingleRepresentationNegotiation
 
     @extend_schema(parameters=[FootprintFilterSerializer, ORDERING_PARAM,
                                OpenApiParameter("history", bool, description="Include superseded footprints.")],
@@ -116,6 +118,7 @@ class FootprintSearchView(APIView):
     """POST search: the list filters in a JSON body, with ``intersects`` a GeoJSON geometry."""
 
     permission_classes = [permissions.AllowAny]
+    content_negotiation_class = SingleRepresentationNegotiation
 
     @extend_schema(request=FootprintFilterSerializer, responses={200: GEOJSON_RESPONSE}, tags=["footprints"])
     def post(self, request):
@@ -142,6 +145,7 @@ class PhotoListView(APIView):
     """Photos as GeoJSON (geometry: the current footprint, null before localization)."""
 
     permission_classes = [permissions.AllowAny]
+    content_negotiation_class = SingleRepresentationNegotiation
 
     @extend_schema(parameters=[FootprintFilterSerializer, ORDERING_PARAM], responses={200: GEOJSON_RESPONSE},
                    tags=["photos"])
@@ -152,6 +156,7 @@ class PhotoListView(APIView):
 
 class PhotoSearchView(APIView):
     permission_classes = [permissions.AllowAny]
+    content_negotiation_class = SingleRepresentationNegotiation
 
     @extend_schema(request=FootprintFilterSerializer, responses={200: GEOJSON_RESPONSE}, tags=["photos"])
     def post(self, request):

@@ -7,7 +7,7 @@ GeoJSON and PostGIS order coordinates (lon, lat); every function here takes and 
 import json
 from collections.abc import Sequence
 
-from django.contrib.gis.geos import GEOSGeometry, Point, Polygon
+from django.contrib.gis.geos import GeometryCollection, GEOSGeometry, Point, Polygon
 
 __all__ = [
     "WGS84",
@@ -93,8 +93,14 @@ def geometry_from_geojson(obj: object) -> GEOSGeometry:
     if not isinstance(obj, dict):
         raise ValueError("a GeoJSON geometry must be a JSON object with 'type' and 'coordinates'")
     kind = obj.get("type")
+    if kind == "GeometryCollection":
+        members = obj.get("geometries")
+        if not isinstance(members, list) or not members:
+            raise ValueError("a GeometryCollection needs a non-empty 'geometries' array")
+        return GeometryCollection([geometry_from_geojson(m) for m in members], srid=WGS84)
     if kind not in GEOJSON_GEOMETRY_TYPES:
-        raise ValueError(f"geometry type {kind!r} is not supported; use one of {', '.join(GEOJSON_GEOMETRY_TYPES)}")
+        raise ValueError(f"geometry type {kind!r} is not supported; use one of "
+                         f"{', '.join(GEOJSON_GEOMETRY_TYPES)}, GeometryCollection")
     depth = {"Point": 0, "MultiPoint": 1, "LineString": 1, "MultiLineString": 2, "Polygon": 2, "MultiPolygon": 3}
     _check_positions(obj.get("coordinates"), depth[kind])
     try:

@@ -78,13 +78,15 @@ def _limit(value: Any) -> int:
     return min(limit, MAX_LIMIT)
 
 
-def _common(params: SearchParams, raw: dict) -> SearchParams:
+def _common(params: SearchParams, raw: dict, *, from_post: bool) -> SearchParams:
     if raw.get("collections") not in (None, "", []):
         params.collections = _str_list(raw["collections"], "collections")
     if raw.get("ids") not in (None, "", []):
         params.ids = _str_list(raw["ids"], "ids")
     if raw.get("bbox") not in (None, ""):
         bbox = raw["bbox"]
+        if from_post and not isinstance(bbox, list):
+            raise _field_error("bbox", "a JSON array of 4 (or 6) numbers in a POST body")
         if isinstance(bbox, list):
             bbox = ",".join(str(v) for v in bbox)
         if not isinstance(bbox, str):
@@ -105,7 +107,7 @@ def _common(params: SearchParams, raw: dict) -> SearchParams:
         if not isinstance(raw["datetime"], str):
             raise _field_error("datetime", "an RFC 3339 instant or interval")
         try:
-            params.datetime = parse_datetime_interval(raw["datetime"])
+            params.datetime = parse_datetime_interval(raw["datetime"], strict=True)
         except Exception as exc:
             raise _field_error("datetime", str(getattr(exc, "detail", [exc])[0])) from exc
     if raw.get("filter") not in (None, ""):
@@ -126,7 +128,7 @@ def _common(params: SearchParams, raw: dict) -> SearchParams:
 
 def search_params_from_get(query) -> SearchParams:
     raw = {key: query.get(key) for key in query}
-    params = _common(SearchParams(), raw)
+    params = _common(SearchParams(), raw, from_post=False)
     if raw.get("fields"):
         for name in _str_list(raw["fields"], "fields"):
             (params.fields_exclude if name.startswith("-") else params.fields_include).append(name.lstrip("+-"))
@@ -136,7 +138,7 @@ def search_params_from_get(query) -> SearchParams:
 def search_params_from_post(body: Any) -> SearchParams:
     if not isinstance(body, dict):
         raise ApiError("The search body must be a JSON object.")
-    params = _common(SearchParams(), body)
+    params = _common(SearchParams(), body, from_post=True)
     fields = body.get("fields")
     if fields not in (None, {}):
         if not isinstance(fields, dict):

@@ -13,6 +13,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.views import APIView
 
 from apps.api.geojson import GEOJSON
+from apps.api.negotiation import SingleRepresentationNegotiation
 from apps.api.stac.collections import (
     STAC_VERSION,
     StacCollection,
@@ -123,6 +124,7 @@ def _apply_fields(item: dict, include: list[str], exclude: list[str]) -> dict:
 
 class StacView(APIView):
     permission_classes = [permissions.AllowAny]
+    content_negotiation_class = SingleRepresentationNegotiation
 
 
 class LandingView(StacView):
