@@ -26,7 +26,7 @@ from pathlib import Path
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "astroloc_platform.settings_test")
 os.environ.setdefault("TEST_DATABASE_NAME", "bench_astroloc_api")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -155,7 +155,7 @@ def main() -> None:
     connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=True)
     rng = random.Random(7)
     quads = real_quads()
-    print(f"| footprints | page | HTTP p50 ms | HTTP p95 ms | mean features | DB GeoJSON ms | serializer ms | ratio |")
+    print("| footprints | page | HTTP p50 ms | HTTP p95 ms | mean features | DB GeoJSON ms | serializer ms | ratio |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     for n in [int(v) for v in args.sizes.split(",")]:
         t0 = time.perf_counter()
