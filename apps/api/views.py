@@ -104,7 +104,7 @@ class FootprintListView(APIView):
 
     @extend_schema(parameters=[FootprintFilterSerializer, ORDERING_PARAM,
                                OpenApiParameter("history", bool, description="Include superseded footprints.")],
-                   responses={200: GEOJSON_RESPONSE}, tags=["footprints"])
+                   responses={200: GEOJSON_RESPONSE}, tags=["footprints"], operation_id="footprints_list")
     def get(self, request):
         history = request.query_params.get("history", "false").lower() in ("1", "true", "yes")
         return _geojson_list(
@@ -148,7 +148,7 @@ class PhotoListView(APIView):
     content_negotiation_class = SingleRepresentationNegotiation
 
     @extend_schema(parameters=[FootprintFilterSerializer, ORDERING_PARAM], responses={200: GEOJSON_RESPONSE},
-                   tags=["photos"])
+                   tags=["photos"], operation_id="photos_list")
     def get(self, request):
         return _geojson_list(request, lambda p: photos_filtered(user=request.user, filters=p.to_filter()),
                              feature=photo_feature_text(), orderings=PHOTO_ORDERINGS, default_order="photo_id")

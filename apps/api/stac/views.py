@@ -183,7 +183,7 @@ def _collection_or_404(collection_id: str) -> StacCollection:
 
 
 class CollectionsView(StacView):
-    @extend_schema(responses={200: OpenApiTypes.OBJECT}, tags=["stac"])
+    @extend_schema(responses={200: OpenApiTypes.OBJECT}, tags=["stac"], operation_id="stac_collections_list")
     def get(self, request):
         return _json({
             "collections": [_collection_body(c, request) for c in collections_all()],
@@ -225,7 +225,7 @@ def _get_next_link(request):
 
 class ItemsView(StacView):
     @extend_schema(parameters=[p for p in SEARCH_PARAMETERS if p.name not in ("collections",)],
-                   responses={200: OpenApiTypes.OBJECT}, tags=["stac"])
+                   responses={200: OpenApiTypes.OBJECT}, tags=["stac"], operation_id="stac_items_list")
     def get(self, request, collection_id: str):
         collection = _collection_or_404(collection_id)
         params = search_params_from_get(request.query_params)
