@@ -54,3 +54,14 @@ def tile_create(*, mosaic, zoom: int, x: int, y: int, span: int = 4, bounds=None
         zoom=zoom, x=x, y=y, span=span, year=mosaic.year, mosaic=mosaic,
         bounds=bounds or bbox_polygon(x, y, x + 1, y + 1), image=f"tiles/{zoom}_{x}_{y}.png", size_px=64,
     )
+
+
+def footprint_create(photo, *, center: tuple[float, float] = (40.4, -10.3), half: float = 0.2, **fields: Any):
+    """A current footprint: a square of ``half`` degrees around ``center`` (lon, lat)."""
+    from apps.footprints.constants import FootprintSource
+    from apps.footprints.services import footprint_add
+
+    lon, lat = center
+    corners = [(lon - half, lat + half), (lon + half, lat + half), (lon + half, lat - half), (lon - half, lat - half)]
+    return footprint_add(photo=photo, corners=corners, source=fields.pop("source", FootprintSource.RETRIEVAL),
+                         **fields)

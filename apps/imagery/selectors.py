@@ -1,11 +1,13 @@
-"""Reads on the satellite database: which zooms a year has, which stored image contains an XYZ tile."""
+"""Reads on the satellite database: mosaics and tiles by bbox, zoom and year, and which stored image
+contains an XYZ tile (the basemap endpoint)."""
 
 from django.db.models import F, QuerySet
 
+from apps.core.geo import bbox_geometry
 from apps.imagery.constants import MosaicStatus
 from apps.imagery.models import Mosaic, SatelliteTile
 
-__all__ = ["mosaic_list", "tile_containing", "tile_list", "tile_zooms"]
+__all__ = ["mosaic_list", "mosaic_years", "tile_containing", "tile_list", "tile_zooms"]
 
 
 def mosaic_list(*, year: int | None = None, status: str | None = None) -> QuerySet[Mosaic]:
@@ -17,16 +19,27 @@ def mosaic_list(*, year: int | None = None, status: str | None = None) -> QueryS
     return qs
 
 
-def tile_list(*, year: int | None = None, zoom: int | None = None, ingested_only: bool = True
-              ) -> QuerySet[SatelliteTile]:
+def mosaic_years() -> list[int]:
+    return list(Mosaic.objects.order_by("year").values_list("year", flat=True).distinct())
+
+
+def tile_list(
+    *,
+    bbox: tuple[float, float, float, float] | None = None,
+    zoom: int | None = None,
+    year: int | None = None,
+    ingested_only: bool = True,
+) -> QuerySet[SatelliteTile]:
     """Database images, by default only those of mosaics whose ingest finished."""
     qs = SatelliteTile.objects.all()
     if ingested_only:
         qs = qs.filter(mosaic__status=MosaicStatus.INGESTED)
-    if year is not None:
-        qs = qs.filter(year=year)
+    if bbox is not None:
+        qs = qs.filter(bounds__intersects=bbox_geometry(bbox))
     if zoom is not None:
         qs = qs.filter(zoom=zoom)
+    if year is not None:
+        qs = qs.filter(year=year)
     return qs
 
 

@@ -5,10 +5,11 @@ from dataclasses import dataclass
 
 from django.contrib.gis.geos import Polygon
 from django.db import connection, transaction
+from django.db.models import QuerySet
 
 from apps.models_registry.models import ModelVersion, TileEmbedding
 
-__all__ = ["TileNeighbour", "tile_embedding_nearest"]
+__all__ = ["TileNeighbour", "model_version_list", "tile_embedding_nearest"]
 
 
 @dataclass(frozen=True)
@@ -60,3 +61,8 @@ def tile_embedding_nearest(
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     return [TileNeighbour(tile_id=r[0], rotation=r[1], cosine_distance=float(r[2])) for r in rows]
+
+
+def model_version_list() -> "QuerySet[ModelVersion]":
+    """Model versions, newest first (the active one flagged)."""
+    return ModelVersion.objects.order_by("-created_at")

@@ -63,12 +63,17 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.gis",
     "leaflet",
+    "rest_framework",
+    "rest_framework_gis",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "apps.core",
     "apps.imagery",
     "apps.photos",
     "apps.footprints",
     "apps.models_registry",
     "apps.web",
+    "apps.api",
 ]
 
 MIDDLEWARE = [
@@ -140,6 +145,70 @@ STORAGES = {
     },
 }
 LOGIN_URL = "admin:login"
+
+# Django's cache on Redis, shared by every web worker: API throttling and login brute-force counters live
+# here. Default: the broker's Redis on database 1 (the broker uses 0).
+CACHE_URL = env.str("CACHE_URL", default="")
+if not CACHE_URL:
+    _broker = env.str("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/0")
+    CACHE_URL = _broker.rsplit("/", 1)[0] + "/1" if _broker.startswith("redis") else "redis://127.0.0.1:6379/1"
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": CACHE_URL,
+        "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="astroloc"),
+    }
+}
+
+# Failed logins per username and per client address before further attempts are refused for a while.
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=15 * 60)
+AUTHENTICATION_BACKENDS = [
+    "apps.api.login_limits.LoginLockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "apps.api.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("API_THROTTLE_ANON", default="600/min"),
+        "user": env.str("API_THROTTLE_USER", default="3000/min"),
+        "upload": env.str("API_THROTTLE_UPLOAD", default="60/hour"),
+    },
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "apps.api.errors.api_exception_handler",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer",
+                                 "rest_framework.renderers.BrowsableAPIRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "AstroLoc Platform API",
+    "DESCRIPTION": (
+        "Footprints of astronaut photographs for machines. REST API v1 (GeoJSON lists, cursor pagination) "
+        "and a STAC API 1.0 under /stac/. Authenticate with a session (web) or `Authorization: Token <key>` "
+        "(scripts; create keys at /api/v1/auth/tokens)."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
 
 # Celery: Redis broker and result backend; queues `cpu` (ingest, import) and `gpu` (label, train, embed,
 # localize). Late acks + prefetch 1 + reject-on-worker-lost: a task whose worker dies is redelivered, and the

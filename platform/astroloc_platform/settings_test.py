@@ -22,3 +22,6 @@ MEDIA_ROOT = Path(env.str("TEST_MEDIA_ROOT", default=tempfile.mkdtemp(prefix="as
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default="test_astroloc")}  # noqa: F405
+# Throttle and lockout counters of concurrent test runs must not meet in the shared Redis.
+CACHES["default"]["LOCATION"] = env.str("TEST_CACHE_URL", default=CELERY_BROKER_URL)  # noqa: F405
+CACHES["default"]["KEY_PREFIX"] = f"test-{DATABASES['default']['TEST']['NAME']}"  # noqa: F405

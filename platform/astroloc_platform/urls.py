@@ -1,4 +1,4 @@
-"""Top-level URL map: the web pages, admin, the health endpoint and the XYZ basemap tiles."""
+"""Top-level URL map: web pages, admin, health, the XYZ basemap tiles, the REST API v1 and the STAC API."""
 
 from django.conf import settings
 from django.contrib import admin
@@ -9,6 +9,8 @@ from apps.core.views import health_view
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("health", health_view, name="health"),
+    path("api/v1/", include("apps.api.urls")),
+    path("stac/", include("apps.api.stac.urls")),
     path("", include("apps.imagery.urls")),
     path("", include("apps.web.urls")),
 ]

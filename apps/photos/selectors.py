@@ -1,0 +1,41 @@
+"""Reads of photos and batches, always through visibility: a private photo exists only for its owner, its
+group and staff. Every list, search, STAC result and file URL starts from ``photo_visible_q``."""
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Count, Q, QuerySet
+
+from apps.photos.constants import Visibility
+from apps.photos.models import Batch, Photo
+
+__all__ = ["batch_list", "photo_get", "photo_visible_q", "photos_visible"]
+
+
+def photo_visible_q(user, *, prefix: str = "") -> Q:
+    """Q over Photo (or a model reaching it through ``prefix``, e.g. ``"photo__"``) for what ``user`` sees."""
+    public = Q(**{f"{prefix}visibility": Visibility.PUBLIC})
+    if user is None or isinstance(user, AnonymousUser) or not user.is_authenticated:
+        return public
+    if user.is_staff or user.is_superuser:
+        return Q()
+    return (
+        public
+        | Q(**{f"{prefix}owner_id": user.pk})
+        | Q(**{f"{prefix}group_id__in": user.groups.values("pk")})
+    )
+
+
+def photos_visible(*, user) -> QuerySet[Photo]:
+    return Photo.objects.filter(photo_visible_q(user))
+
+
+def photo_get(*, user, photo_id: str) -> Photo | None:
+    """The photo by mission-roll-frame ID, or None when it does not exist *or* the user may not see it."""
+    return photos_visible(user=user).filter(photo_id=photo_id).first()
+
+
+def batch_list(*, user) -> QuerySet[Batch]:
+    """Batches a user uploaded (staff: all), with how many photos each holds."""
+    qs = Batch.objects.all()
+    if not user.is_staff:
+        qs = qs.filter(created_by=user)
+    return qs.annotate(photo_count=Count("photos"))
