@@ -8,6 +8,7 @@ until the window passes. A successful login clears the username's counter.
 import hashlib
 
 from django.conf import settings
+from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
@@ -44,16 +45,17 @@ def _record_failure(username: str, address: str) -> None:
             cache.set(key, 1, timeout=settings.LOGIN_LOCKOUT_SECONDS)
 
 
-class LoginLockoutBackend:
-    """First in AUTHENTICATION_BACKENDS: stops ``authenticate()`` while the username or address is locked."""
+class LoginLockoutBackend(ModelBackend):
+    """The model backend, refusing ``authenticate()`` while the username or address is locked out.
+
+    One backend rather than a guard in front of ModelBackend: sessions record the backend that logged the
+    user in, and Django's ``login()`` / ``force_login()`` default to the first one, which must load users.
+    """
 
     def authenticate(self, request, username=None, password=None, **kwargs):
         if login_locked(username=username or "", address=client_address(request)):
             raise PermissionDenied("Too many failed logins; try again later.")
-        return None
-
-    def get_user(self, user_id):
-        return None
+        return super().authenticate(request, username=username, password=password, **kwargs)
 
 
 @receiver(user_login_failed)

@@ -163,10 +163,7 @@ CACHES = {
 # Failed logins per username and per client address before further attempts are refused for a while.
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=15 * 60)
-AUTHENTICATION_BACKENDS = [
-    "apps.api.login_limits.LoginLockoutBackend",
-    "django.contrib.auth.backends.ModelBackend",
-]
+AUTHENTICATION_BACKENDS = ["apps.api.login_limits.LoginLockoutBackend"]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
