@@ -24,7 +24,7 @@ class KorniaLoFTRMatcher(BaseMatcher):
     def __init__(self, weights_path: str | Path, *, device: str = "cpu", max_side: int = 640,
                  ransac_px: float = 4.0) -> None:
         try:
-            import kornia.feature as KF  # noqa: N812 - kornia's own alias
+            import kornia.feature as KF
             import torch
         except ImportError as exc:
             raise ImportError(
