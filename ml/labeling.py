@@ -197,7 +197,7 @@ class LabelConfig:
     max_zooms: int = 2
     max_years: int = 2
     #: Preferred width (px) of the expected footprint in the search mosaic; picks the zoom order.
-    target_footprint_px: float = 160.0
+    target_footprint_px: float = 320.0
     min_footprint_px: float = 24.0
     #: Query is resized to the mosaic's scale times this factor (clamped), see _query_scale.
     query_oversample: float = 1.5

@@ -35,7 +35,7 @@ class OpenCVMatcher(BaseMatcher):
         detector: str = "sift",
         *,
         max_features: int = 8000,
-        ratio: float = 0.8,
+        ratio: float = 0.85,
         ransac_px: float = 4.0,
         max_iters: int = 5000,
         confidence: float = 0.999,
