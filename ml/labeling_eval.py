@@ -105,8 +105,9 @@ def fit_threshold(rows: list[dict], target_precision: float = 0.98) -> dict:
         tail_ok = all(sum(r["correct"] for r in cands if r["inliers"] >= u) / max(1, sum(
             r["inliers"] >= u for r in cands)) >= target_precision for u in range(t, t + 10))
         if prec >= target_precision and tail_ok:
-            return {"min_inliers": t, "precision": prec, "recall": sum(r["correct"] for r in kept) / max(correct_total, 1),
-                    "candidates": len(cands), "correct_candidates": correct_total}
+            recall = sum(r["correct"] for r in kept) / max(correct_total, 1)
+            return {"min_inliers": t, "precision": prec, "recall": recall, "candidates": len(cands),
+                    "correct_candidates": correct_total}
     raise RuntimeError("no inlier threshold reaches the target precision; collect more photos")
 
 

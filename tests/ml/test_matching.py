@@ -91,5 +91,5 @@ def test_checks_name_their_reason():
 def test_unknown_matcher_and_missing_weights_give_actionable_errors():
     with pytest.raises(ValueError, match="choose one of"):
         create_matcher("nope")
-    with pytest.raises((ImportError, FileNotFoundError), match="kornia|weights"):
+    with pytest.raises((ImportError, FileNotFoundError), match=r"kornia|weights"):
         create_matcher("kornia-loftr", weights_path="/nonexistent/loftr.ckpt")
