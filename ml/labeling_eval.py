@@ -57,7 +57,7 @@ def evaluate(data: Path, *, config: LabelConfig | None = None, limit: int | None
                          p.photo_id)
         rows.append(_row(p, label_photo(inp, provider, config=cfg, matcher=matcher), iou_min))
         if log and (i + 1) % 20 == 0:
-            log(f"  {i + 1}/{len(photos)} photos")
+            log(f"  {i + 1}/{len(photos)} photos", flush=True)
     return rows
 
 
@@ -118,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--uncertainty-km", type=float, default=300.0)
     parser.add_argument("--calibrate", action="store_true", help="fit and store the inlier threshold first")
     parser.add_argument("--target-precision", type=float, default=0.98)
+    parser.add_argument("--calibrate-only", action="store_true", help="fit and store; skip the evaluation run")
     parser.add_argument("--json", type=Path, default=None, help="write per-photo rows here")
     args = parser.parse_args(argv)
     cfg = LabelConfig()
@@ -138,6 +139,8 @@ def main(argv: list[str] | None = None) -> int:
         CALIBRATION_PATH.write_text(json.dumps(record, indent=2) + "\n")
         print(f"calibrated min_inliers={fit['min_inliers']}: precision {fit['precision']:.1%}, "
               f"recall {fit['recall']:.1%} over {fit['candidates']} candidates -> {CALIBRATION_PATH}")
+        if args.calibrate_only:
+            return 0
     start = time.perf_counter()
     rows = evaluate(args.data, config=cfg, limit=args.limit, uncertainty_km=args.uncertainty_km)
     print(f"threshold min_inliers={cfg.check_config(matcher_name).min_inliers}; "
