@@ -128,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
         rows = evaluate(args.data, config=replace(cfg, checks=loose), limit=args.limit,
                         uncertainty_km=args.uncertainty_km)
         fit = fit_threshold(rows, args.target_precision)
+        # Nothing below the permissive gate was observed, so the threshold cannot be lower than it.
+        fit["min_inliers"] = max(fit["min_inliers"], cfg.coarse_min_inliers)
         record = load_calibration() if CALIBRATION_PATH.exists() else {"matchers": {}}
         record["matchers"][matcher_name] = {
             **fit, "target_precision": args.target_precision, "dataset": str(args.data),
