@@ -1,0 +1,392 @@
+"""Automated labeling: a weakly labeled photo (centre point +- uncertainty) becomes a footprint, or a reason.
+
+Why: ~300k NASA photos carry only a hand-clicked centre (about +-1 deg). AstroLoc turns them into training
+pairs by matching each photo against the satellite database around that point (several zooms, 4 rotations),
+refining the homography on the surrounding imagery (EarthMatch), and accepting only geometrically sound
+results above a calibrated inlier threshold. This module is the pure part of the ``label`` job: it takes
+arrays and tile records, never Django rows, so the worker feeds it from the database and the evaluation
+(``python -m ml.labeling_eval``) feeds it from the synthetic Earth.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+from ml.geo import Bounds, LonLat, bounds_to_polygon, lonlat_to_mercator, polygon_iou
+from ml.matching.base import BaseMatcher, match_rotations
+from ml.matching.calibration import calibrated_min_inliers
+from ml.matching.checks import CheckConfig, PhotoPrior, check_homography
+from ml.matching.geometry import (
+    GeoImage,
+    expected_ground_size_km,
+    lonlat_bounds_around,
+    mercator_bounds,
+    transfer_homography,
+)
+from ml.matching.refine import refine_homography
+from ml.matching.registry import create_matcher
+
+__all__ = [
+    "ImageryProvider",
+    "LabelConfig",
+    "LabelResult",
+    "PhotoInput",
+    "TileMosaicProvider",
+    "TileRecord",
+    "default_check_config",
+    "label_photo",
+    "search_bounds_mercator",
+]
+
+
+@dataclass(frozen=True)
+class PhotoInput:
+    """A photo to label: RGB uint8 pixels and the metadata the matching uses."""
+
+    image: np.ndarray
+    weak_center: LonLat  # (lon, lat) of the hand-clicked centre
+    uncertainty_km: float = 300.0  # search radius around it (+-1 deg at 2.5 sigma ~ 280 km)
+    focal_length_mm: float | None = None
+    altitude_km: float | None = 410.0
+    tilt_deg: float | None = None
+    photo_id: str = ""
+
+
+@dataclass(frozen=True)
+class TileRecord:
+    """One stored database image: what the Django side hands over for each SatelliteTile row."""
+
+    path: Path
+    bounds: Bounds  # lon_min, lat_min, lon_max, lat_max
+    zoom: int
+    year: int | None = None
+    tile_id: str = ""  # e.g. the SatelliteTile primary key, echoed back as the matched tile
+
+
+class ImageryProvider(Protocol):
+    """Source of georeferenced surrounding imagery for a search area."""
+
+    def zooms(self) -> list[int]: ...
+
+    def years(self) -> list[int | None]: ...
+
+    def resolution_m(self, zoom: int) -> float:
+        """Web Mercator metres per pixel of a mosaic at ``zoom``."""
+        ...
+
+    def mosaic(self, bounds_lonlat: Bounds, zoom: int, year: int | None) -> GeoImage | None:
+        """The imagery covering ``bounds_lonlat`` (clipped to what exists), or None if nothing does."""
+        ...
+
+
+class TileMosaicProvider:
+    """Assembles a Mercator-linear mosaic from stored database images (TileRecord list).
+
+    Database images of one zoom lie on one XYZ grid, so pasting them at their Mercator offsets gives a
+    seamless mosaic. Mosaics larger than ``max_side_px`` are downscaled (matching a 4000 px mosaic buys
+    nothing at that zoom). Tile images are cached (LRU, ``cache_tiles`` entries).
+    """
+
+    def __init__(self, records: Sequence[TileRecord], *, max_side_px: int = 2048, cache_tiles: int = 512) -> None:
+        if not records:
+            raise ValueError("no tile records: the provider needs at least one database image")
+        self.records = list(records)
+        self.max_side_px = max_side_px
+        self._cache: OrderedDict[Path, np.ndarray] = OrderedDict()
+        self._cache_tiles = cache_tiles
+        self._merc = {id(r): mercator_bounds(r.bounds) for r in self.records}
+        self._res: dict[int, float] = {}
+
+    @classmethod
+    def from_synth(cls, dataset, **kwargs) -> TileMosaicProvider:
+        """Provider over a :class:`ml.synth.loader.SynthDataset`'s tiles."""
+        return cls([TileRecord(t.path, t.bounds, t.zoom, t.year, f"{t.year}/{t.zoom}/{t.x}_{t.y}")
+                    for t in dataset.tiles], **kwargs)
+
+    def zooms(self) -> list[int]:
+        return sorted({r.zoom for r in self.records})
+
+    def years(self) -> list[int | None]:
+        return sorted({r.year for r in self.records}, key=lambda y: (y is None, -(y or 0)))  # newest first
+
+    def resolution_m(self, zoom: int) -> float:
+        if zoom not in self._res:
+            rec = next((r for r in self.records if r.zoom == zoom), None)
+            if rec is None:
+                raise ValueError(f"no database images at zoom {zoom}; available: {self.zooms()}")
+            b = self._merc[id(rec)]
+            self._res[zoom] = (b[2] - b[0]) / self._read(rec.path).shape[1]
+        return self._res[zoom]
+
+    def mosaic(self, bounds_lonlat: Bounds, zoom: int, year: int | None) -> GeoImage | None:
+        qx0, qy0, qx1, qy1 = mercator_bounds(bounds_lonlat)
+        recs = [r for r in self.records if r.zoom == zoom and r.year == year and _overlaps(self._merc[id(r)],
+                                                                                          (qx0, qy0, qx1, qy1))]
+        if not recs:
+            return None
+        res = self.resolution_m(zoom)
+        tx0 = min(self._merc[id(r)][0] for r in recs)
+        ty1 = max(self._merc[id(r)][3] for r in recs)
+        # Snap the requested window to the tiles' pixel grid and clip it to the covered area.
+        x0 = tx0 + math.floor((max(qx0, tx0) - tx0) / res) * res
+        y1 = ty1 - math.floor((ty1 - min(qy1, ty1)) / res) * res
+        x1 = min(qx1, max(self._merc[id(r)][2] for r in recs))
+        y0 = max(qy0, min(self._merc[id(r)][1] for r in recs))
+        w, h = round((x1 - x0) / res), round((y1 - y0) / res)
+        if w < 8 or h < 8:
+            return None
+        canvas = np.zeros((h, w, 3), np.uint8)
+        for r in recs:
+            b = self._merc[id(r)]
+            img = self._read(r.path)
+            c0, r0 = round((b[0] - x0) / res), round((y1 - b[3]) / res)
+            tw, th = round((b[2] - b[0]) / res), round((b[3] - b[1]) / res)
+            if img.shape[1] != tw or img.shape[0] != th:
+                img = cv2.resize(img, (tw, th), interpolation=cv2.INTER_AREA)
+            sx0, sy0 = max(0, -c0), max(0, -r0)
+            dx0, dy0 = max(0, c0), max(0, r0)
+            cw, ch = min(tw - sx0, w - dx0), min(th - sy0, h - dy0)
+            if cw > 0 and ch > 0:
+                canvas[dy0:dy0 + ch, dx0:dx0 + cw] = img[sy0:sy0 + ch, sx0:sx0 + cw]
+        bounds_m = (x0, y1 - h * res, x0 + w * res, y1)
+        scale = self.max_side_px / max(w, h)
+        if scale < 1.0:
+            canvas = cv2.resize(canvas, (max(1, round(w * scale)), max(1, round(h * scale))),
+                                interpolation=cv2.INTER_AREA)
+        return GeoImage(canvas, bounds_m, zoom, year, tuple(recs))
+
+    def _read(self, path: Path) -> np.ndarray:
+        if path in self._cache:
+            self._cache.move_to_end(path)
+            return self._cache[path]
+        bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if bgr is None:
+            raise FileNotFoundError(f"cannot read database image {path}: missing or not an image file")
+        img = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        self._cache[path] = img
+        if len(self._cache) > self._cache_tiles:
+            self._cache.popitem(last=False)
+        return img
+
+
+def _overlaps(a: Bounds, b: Bounds) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def default_check_config(matcher_name: str = "opencv-sift") -> CheckConfig:
+    """Check tolerances with the calibrated inlier threshold of ``matcher_name``."""
+    return CheckConfig(min_inliers=calibrated_min_inliers(matcher_name))
+
+
+@dataclass(frozen=True)
+class LabelConfig:
+    """How hard to search. Defaults are what ``python -m ml.labeling_eval`` reports numbers for."""
+
+    matcher: str = "sift"
+    rotations: tuple[int, ...] = (0, 90, 180, 270)
+    #: Zooms tried (best-suited first) and years tried per zoom before giving up.
+    max_zooms: int = 2
+    max_years: int = 2
+    #: Preferred width (px) of the expected footprint in the search mosaic; picks the zoom order.
+    target_footprint_px: float = 320.0
+    min_footprint_px: float = 24.0
+    #: Query is resized to the mosaic's scale times this factor (clamped), see _query_scale.
+    query_oversample: float = 1.5
+    max_query_side: int = 768
+    #: Inliers needed for a coarse match to be worth refining (the final gate is ``checks.min_inliers``).
+    coarse_min_inliers: int = 10
+    refine_iterations: int = 3
+    #: After acceptance, re-refine on a finer zoom mosaic around the footprint (EarthMatch zoom-in).
+    zoom_in: bool = True
+    checks: CheckConfig | None = None  # None: calibrated defaults
+
+    def check_config(self, matcher_name: str) -> CheckConfig:
+        return self.checks or default_check_config(matcher_name)
+
+
+@dataclass(frozen=True)
+class LabelResult:
+    """Outcome for one photo. ``accepted`` -> footprint (TL, TR, BR, BL lon/lat) else ``reason``."""
+
+    accepted: bool
+    footprint: tuple[LonLat, ...] | None = None
+    center: LonLat | None = None
+    confidence: float = 0.0
+    inliers: int = 0
+    matched_tile: TileRecord | None = None
+    zoom: int | None = None
+    year: int | None = None
+    rotation: int | None = None
+    reason: str = ""
+    homography: np.ndarray | None = None  # photo px -> ``mosaic_bounds`` px (of ``mosaic_size``)
+    mosaic_bounds: Bounds | None = None  # EPSG:3857
+    mosaic_size: tuple[int, int] | None = None
+    attempts: tuple[str, ...] = field(default_factory=tuple)
+    seconds: float = 0.0
+
+
+def label_photo(
+    photo: PhotoInput,
+    provider: ImageryProvider,
+    *,
+    config: LabelConfig | None = None,
+    matcher: BaseMatcher | None = None,
+) -> LabelResult:
+    """Localize one weakly labeled photo; return an accepted footprint or the reason it was not found.
+
+    For the best-suited zooms (expected footprint ~ ``target_footprint_px`` wide) and the newest years:
+    mosaic of the search area -> match at 4 rotations -> coarse checks -> EarthMatch refinement ->
+    optional refinement on a finer zoom around the footprint -> full checks with the calibrated inlier
+    threshold. The first accepted result wins; otherwise the most-inlier attempt's reason is reported.
+    """
+    start = time.perf_counter()
+    cfg = config or LabelConfig()
+    matcher = matcher or create_matcher(cfg.matcher)
+    checks = cfg.check_config(matcher.name)
+    h, w = photo.image.shape[:2]
+    prior = PhotoPrior(photo.focal_length_mm, photo.altitude_km, photo.tilt_deg, photo.weak_center,
+                       photo.uncertainty_km)
+    ground_w = None
+    if photo.focal_length_mm and photo.altitude_km:
+        ground_w = expected_ground_size_km(photo.focal_length_mm, photo.altitude_km, (w, h))[0]
+    margin_km = 0.75 * ground_w if ground_w else 0.0
+    search = lonlat_bounds_around(photo.weak_center, photo.uncertainty_km + margin_km)
+    lat_cos = math.cos(math.radians(photo.weak_center[1]))
+
+    def footprint_px(zoom: int) -> float | None:
+        return None if ground_w is None else ground_w * 1000 / lat_cos / provider.resolution_m(zoom)
+
+    zooms = _zoom_order(provider.zooms(), footprint_px, cfg)
+    attempts: list[str] = []
+    best_reject: tuple[int, str] = (-1, "no satellite imagery around the weak label")
+    for zoom in zooms[: cfg.max_zooms]:
+        for year in provider.years()[: cfg.max_years]:
+            mosaic = provider.mosaic(search, zoom, year)
+            if mosaic is None:
+                continue
+            outcome = _attempt(photo, mosaic, provider, matcher, cfg, checks, prior, footprint_px)
+            attempts.append(f"z{zoom} {year}: " + (outcome.reason or f"accepted ({outcome.inliers} inliers)"))
+            if outcome.accepted:
+                return replace(outcome, attempts=tuple(attempts), seconds=time.perf_counter() - start)
+            if outcome.inliers > best_reject[0]:
+                best_reject = (outcome.inliers, outcome.reason)
+    return LabelResult(False, inliers=max(best_reject[0], 0), reason=best_reject[1], attempts=tuple(attempts),
+                       seconds=time.perf_counter() - start)
+
+
+def _zoom_order(zooms: list[int], footprint_px, cfg: LabelConfig) -> list[int]:
+    """Zooms where the expected footprint is closest to the target width; coarse first without a focal."""
+    if footprint_px(zooms[0]) is None:
+        return sorted(zooms)
+    usable = [z for z in zooms if footprint_px(z) >= cfg.min_footprint_px] or [max(zooms)]
+    return sorted(usable, key=lambda z: abs(math.log(footprint_px(z) / cfg.target_footprint_px)))
+
+
+def _query_scale(photo_w: int, footprint_px: float | None, cfg: LabelConfig, max_side: int) -> float:
+    """Scale applied to the photo before matching: near the mosaic's scale (SIFT then sees the same
+    detail in both images), never enlarging, at most ``max_query_side``."""
+    scale = 1.0 if footprint_px is None else cfg.query_oversample * footprint_px / photo_w
+    scale = min(scale, 1.0, cfg.max_query_side / max_side)
+    return max(scale, min(1.0, 64.0 / photo_w))
+
+
+def _resized(image: np.ndarray, scale: float) -> np.ndarray:
+    if abs(scale - 1.0) < 1e-3:
+        return image
+    h, w = image.shape[:2]
+    return cv2.resize(image, (max(8, round(w * scale)), max(8, round(h * scale))), interpolation=cv2.INTER_AREA)
+
+
+def _attempt(photo, mosaic, provider, matcher, cfg, checks, prior, footprint_px) -> LabelResult:
+    h, w = photo.image.shape[:2]
+    # Expected footprint width in this mosaic's pixels (it may have been downscaled from the zoom's).
+    fp = None if footprint_px(mosaic.zoom) is None else footprint_px(mosaic.zoom) * mosaic.size[0] / (
+        (mosaic.bounds_mercator[2] - mosaic.bounds_mercator[0]) / provider.resolution_m(mosaic.zoom))
+    scale = _query_scale(w, fp, cfg, max(w, h))
+    query = _resized(photo.image, scale)
+    S = np.diag([scale, scale, 1.0])
+    coarse = match_rotations(matcher, query, mosaic.image, cfg.rotations)
+    coarse_cfg = replace(checks, min_inliers=cfg.coarse_min_inliers)
+    H = None if coarse.homography is None else coarse.homography @ S
+    verdict = check_homography(H, coarse.num_inliers, (w, h), mosaic.size, ref=mosaic, prior=prior, config=coarse_cfg)
+    if not verdict.ok:
+        return LabelResult(False, inliers=coarse.num_inliers, reason=verdict.reason, zoom=mosaic.zoom,
+                           year=mosaic.year)
+    ref, inliers = mosaic, coarse.num_inliers
+    refined = refine_homography(matcher, query, mosaic.image, coarse.homography, iterations=cfg.refine_iterations)
+    if refined.homography is not None and refined.num_inliers >= inliers:
+        H, inliers = refined.homography @ S, refined.num_inliers
+    if cfg.zoom_in:
+        H, ref, inliers = _zoom_in(photo, H, ref, inliers, verdict.footprint, provider, matcher, cfg, footprint_px)
+    final = check_homography(H, inliers, (w, h), ref.size, ref=ref, prior=prior, config=checks)
+    if not final.ok:
+        return LabelResult(False, inliers=inliers, reason=final.reason, zoom=ref.zoom, year=ref.year)
+    return LabelResult(
+        True,
+        footprint=final.footprint,
+        center=final.center,
+        confidence=_confidence(inliers, checks.min_inliers),
+        inliers=inliers,
+        matched_tile=_matched_tile(final.footprint, ref.tiles),
+        zoom=ref.zoom,
+        year=ref.year,
+        rotation=coarse.rotation,
+        homography=H,
+        mosaic_bounds=ref.bounds_mercator,
+        mosaic_size=ref.size,
+    )
+
+
+def _zoom_in(photo, H, ref, inliers, footprint, provider, matcher, cfg, footprint_px):
+    """Refine again on the finest zoom that still does not out-resolve the photo, around the footprint."""
+    h, w = photo.image.shape[:2]
+    finer = [z for z in provider.zooms() if ref.zoom is not None and z > ref.zoom
+             and footprint_px(z) is not None and footprint_px(z) <= 1.5 * w]
+    if not finer or footprint is None:
+        return H, ref, inliers
+    zoom = max(finer)
+    lons, lats = zip(*footprint, strict=True)
+    dlon, dlat = (max(lons) - min(lons)) * 0.5, (max(lats) - min(lats)) * 0.5
+    fine = provider.mosaic((min(lons) - dlon, min(lats) - dlat, max(lons) + dlon, max(lats) + dlat), zoom, ref.year)
+    if fine is None:
+        return H, ref, inliers
+    scale = _query_scale(w, footprint_px(zoom), cfg, max(w, h))
+    query = _resized(photo.image, scale)
+    S = np.diag([scale, scale, 1.0])
+    H0 = transfer_homography(H, ref, fine) @ np.linalg.inv(S)
+    refined = refine_homography(matcher, query, fine.image, H0, iterations=cfg.refine_iterations)
+    if refined.homography is None or refined.num_inliers < inliers:
+        return H, ref, inliers
+    return refined.homography @ S, fine, refined.num_inliers
+
+
+def _confidence(inliers: int, threshold: int) -> float:
+    """Monotone score in [0.5, 1): 0.5 at the acceptance threshold, approaching 1 with many more inliers."""
+    return float(1.0 - 0.5 * math.exp(-(inliers - threshold) / max(threshold, 1)))
+
+
+def _matched_tile(footprint, tiles) -> TileRecord | None:
+    """The database image of the mosaic that overlaps the footprint best (IoU): the Footprint's matched tile."""
+    best, best_iou = None, 0.0
+    for rec in tiles:
+        iou = polygon_iou(footprint, bounds_to_polygon(rec.bounds))
+        if iou > best_iou:
+            best, best_iou = rec, iou
+    return best
+
+
+def search_bounds_mercator(center: LonLat, radius_km: float) -> Bounds:
+    """EPSG:3857 bounds of the search square (for callers selecting tiles in PostGIS)."""
+    lon0, lat0, lon1, lat1 = lonlat_bounds_around(center, radius_km)
+    x0, y0 = lonlat_to_mercator(lon0, lat0)
+    x1, y1 = lonlat_to_mercator(lon1, lat1)
+    return (x0, y0, x1, y1)

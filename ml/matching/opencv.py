@@ -1,0 +1,89 @@
+"""Default matcher: OpenCV SIFT (or ORB) + ratio test + USAC MAGSAC++ homography. Needs no weights.
+
+Why this default: it runs anywhere (CPU, no downloads, no network), is rotation and scale invariant, and
+MAGSAC++ gives a robust homography with a meaningful inlier count that the acceptance threshold is
+calibrated on (see ``ml/matching/calibration.json``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from ml.matching.base import BaseMatcher, MatchResult
+
+__all__ = ["OpenCVFeatures", "OpenCVMatcher"]
+
+
+@dataclass(frozen=True)
+class OpenCVFeatures:
+    keypoints: np.ndarray  # (N, 2) float32 pixel coordinates
+    descriptors: np.ndarray | None
+
+
+class OpenCVMatcher(BaseMatcher):
+    """SIFT (default) or ORB keypoints, mutual-nearest ratio-test matching, MAGSAC++ homography.
+
+    ``max_features`` caps keypoints per image (the strongest are kept) so a large mosaic stays fast;
+    ``ratio`` is Lowe's ratio; ``ransac_px`` is MAGSAC's threshold in reference pixels.
+    """
+
+    def __init__(
+        self,
+        detector: str = "sift",
+        *,
+        max_features: int = 8000,
+        ratio: float = 0.85,
+        ransac_px: float = 4.0,
+        max_iters: int = 5000,
+        confidence: float = 0.999,
+    ) -> None:
+        detector = detector.lower()
+        if detector == "sift" and not hasattr(cv2, "SIFT_create"):
+            detector = "orb"  # very old OpenCV builds without SIFT
+        if detector not in ("sift", "orb"):
+            raise ValueError(f"unknown OpenCV detector {detector!r}; use 'sift' or 'orb'")
+        self.detector = detector
+        self.name = f"opencv-{detector}"
+        self.max_features = max_features
+        self.ratio = ratio
+        self.ransac_px = ransac_px
+        self.max_iters = max_iters
+        self.confidence = confidence
+        if detector == "sift":
+            self._det = cv2.SIFT_create(nfeatures=max_features)
+            self._norm = cv2.NORM_L2
+        else:
+            self._det = cv2.ORB_create(nfeatures=max_features)
+            self._norm = cv2.NORM_HAMMING
+
+    def extract(self, image: np.ndarray) -> OpenCVFeatures:
+        gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
+        # Contrast equalisation: photos are hazy and colour-shifted, satellite mosaics are not.
+        gray = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(gray)
+        kps, desc = self._det.detectAndCompute(gray, None)
+        pts = np.array([k.pt for k in kps], np.float32).reshape(-1, 2)
+        if self.detector == "sift" and desc is not None:  # RootSIFT: better matching at no cost
+            desc = desc / (np.abs(desc).sum(axis=1, keepdims=True) + 1e-7)
+            desc = np.sqrt(desc).astype(np.float32)
+        return OpenCVFeatures(pts, desc)
+
+    def match_features(self, query: OpenCVFeatures, ref: OpenCVFeatures) -> MatchResult:
+        if query.descriptors is None or ref.descriptors is None or len(query.keypoints) < 4 or len(ref.keypoints) < 4:
+            return MatchResult.empty()
+        bf = cv2.BFMatcher(self._norm)
+        knn = bf.knnMatch(query.descriptors, ref.descriptors, k=2)
+        pairs = [(m.queryIdx, m.trainIdx) for m, *rest in (k for k in knn if k)
+                 if not rest or m.distance < self.ratio * rest[0].distance]
+        if len(pairs) < 4:
+            return MatchResult.empty()
+        qi, ri = np.array(pairs).T
+        q = query.keypoints[qi].astype(np.float64)
+        r = ref.keypoints[ri].astype(np.float64)
+        H, mask = cv2.findHomography(q, r, cv2.USAC_MAGSAC, self.ransac_px, maxIters=self.max_iters,
+                                     confidence=self.confidence)
+        if H is None or mask is None:
+            return MatchResult(q, r, np.zeros(len(q), bool), None)
+        return MatchResult(q, r, mask.ravel().astype(bool), H / H[2, 2])

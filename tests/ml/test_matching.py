@@ -1,0 +1,95 @@
+"""Matcher, rotations, checks and refinement on an image warped by a known homography."""
+
+import cv2
+import numpy as np
+import pytest
+
+from ml.geo import tile_bounds_mercator
+from ml.matching import CheckConfig, PhotoPrior, check_homography, create_matcher, match_rotations, refine_homography
+from ml.matching.base import rotate_image, rotation_homography
+from ml.matching.geometry import GeoImage, image_corners, warp_points
+
+
+def _texture(size=512, seed=0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    small = rng.integers(0, 255, (size // 8, size // 8, 3), dtype=np.uint8)
+    img = cv2.resize(small, (size, size), interpolation=cv2.INTER_CUBIC)
+    return cv2.GaussianBlur(img, (3, 3), 0)
+
+
+def _photo_of(ref: np.ndarray, H: np.ndarray, size=(240, 160)) -> np.ndarray:
+    """The view of ``ref`` whose photo->ref homography is H."""
+    return cv2.warpPerspective(ref, H, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
+
+
+H_TRUE = np.array([[0.9, 0.25, 150.0], [-0.2, 0.85, 170.0], [1e-4, -5e-5, 1.0]])
+
+
+def _corner_err(H, size=(240, 160)) -> float:
+    return float(np.abs(warp_points(H, image_corners(size)) - warp_points(H_TRUE, image_corners(size))).max())
+
+
+@pytest.fixture(scope="module")
+def matcher():
+    return create_matcher("sift", max_features=3000)
+
+
+def test_rotation_homography_matches_numpy_rotation():
+    img = np.arange(6 * 4).reshape(4, 6)
+    for rot in (90, 180, 270):
+        out = rotate_image(img, rot)
+        R = rotation_homography(rot, (6, 4))
+        p = warp_points(R, np.array([[1.5, 2.5]]))[0]  # centre of pixel (1, 2)
+        assert out[int(p[1]), int(p[0])] == img[2, 1]
+
+
+def test_sift_recovers_a_known_homography_at_every_rotation(matcher):
+    ref = _texture()
+    photo = _photo_of(ref, H_TRUE)
+    for rot in (0, 90, 180, 270):
+        query = rotate_image(photo, rot)
+        res = match_rotations(matcher, query, ref)
+        H = res.homography @ rotation_homography(rot, (240, 160))  # back to the unrotated photo
+        assert res.num_inliers >= 50
+        assert _corner_err(H) < 2.0
+
+
+def test_unrelated_images_are_rejected_by_the_checks(matcher):
+    res = match_rotations(matcher, _photo_of(_texture(seed=1), H_TRUE), _texture(seed=2))
+    verdict = check_homography(res.homography, res.num_inliers, (240, 160), (512, 512), config=CheckConfig())
+    assert not verdict.ok and verdict.reason
+
+
+def test_refinement_improves_a_perturbed_homography(matcher):
+    ref = _texture()
+    photo = _photo_of(ref, H_TRUE)
+    rough = H_TRUE @ np.array([[1.04, 0.02, 6.0], [-0.02, 0.97, -5.0], [0, 0, 1]])
+    refined = refine_homography(matcher, photo, ref, rough, iterations=2)
+    assert _corner_err(rough) > 8
+    assert _corner_err(refined.homography) < 1.5
+
+
+def test_checks_name_their_reason():
+    size, ref_size = (300, 200), (1000, 1000)
+    H = np.array([[1.0, 0, 100], [0, 1.0, 100], [0, 0, 1]])
+    assert check_homography(H, 5, size, ref_size, config=CheckConfig(min_inliers=10)).reason.startswith("too few")
+    mirror = np.array([[-1.0, 0, 500], [0, 1.0, 100], [0, 0, 1]])
+    assert "convex" in check_homography(mirror, 99, size, ref_size).reason
+    stretched = np.array([[3.0, 0, 100], [0, 0.3, 100], [0, 0, 1]])
+    assert "aspect" in check_homography(stretched, 99, size, ref_size, prior=PhotoPrior(tilt_deg=0)).reason
+    # Ground checks: 1000 px over a zoom-10 4x4 image (~156 km); the photo covers ~47 km wide.
+    ref = GeoImage(np.zeros((1000, 1000, 3), np.uint8), tile_bounds_mercator(10, 600, 440, 4), 10)
+    center = ref.pixel_to_lonlat(250, 200)
+    ok_prior = PhotoPrior(focal_length_mm=300, altitude_km=400, tilt_deg=0, weak_center=center, uncertainty_km=50)
+    assert check_homography(H, 99, size, ref_size, ref=ref, prior=ok_prior).ok
+    assert "area" in check_homography(H, 99, size, ref_size, ref=ref,
+                                      prior=PhotoPrior(focal_length_mm=1200, altitude_km=400, tilt_deg=0)).reason
+    far = PhotoPrior(focal_length_mm=300, altitude_km=400, weak_center=(center[0] + 3, center[1]), uncertainty_km=100)
+    assert "weak label" in check_homography(H, 99, size, ref_size, ref=ref, prior=far).reason
+
+
+def test_unknown_matcher_and_missing_weights_give_actionable_errors():
+    with pytest.raises(ValueError, match="choose one of"):
+        create_matcher("nope")
+    with pytest.raises((ImportError, FileNotFoundError), match=r"kornia|weights"):
+        create_matcher("kornia-loftr", weights_path="/nonexistent/loftr.ckpt")

@@ -1,0 +1,55 @@
+"""Geometric verification on real ISS photos (shared/real-samples, beside the checkout).
+
+Right pairs (a photo with its own satellite_surrounding) should verify; wrong pairs (a photo with every
+other folder's surrounding) must all be rejected. The satellite images have no known bounds, so only the
+pixel checks (calibrated inlier threshold, convex unmirrored quad, aspect for the tilt) apply.
+"""
+
+import csv
+from pathlib import Path
+
+import cv2
+import pytest
+
+from ml.matching import CheckConfig, PhotoPrior, calibrated_min_inliers, check_homography, create_matcher
+from ml.matching.base import MatchResult, rotate_image, rotation_homography
+
+ROOT = Path(__file__).resolve().parents[2].parent / "shared" / "real-samples"
+PHOTO_PX, SAT_PX = 512, 1024
+
+pytestmark = [pytest.mark.slow,  # 64 pairs x 4 rotations of SIFT: about a minute of CPU
+              pytest.mark.skipif(not (ROOT / "metadata.csv").exists(), reason=f"{ROOT} not present")]
+
+
+def _read(path: Path, px: int):
+    return cv2.resize(cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB), (px, px), interpolation=cv2.INTER_AREA)
+
+
+def test_wrong_pairs_rejected_and_right_pairs_reported():
+    meta = {r["MRF"]: r for r in csv.DictReader((ROOT / "metadata.csv").open())}
+    ids = sorted(meta)
+    matcher = create_matcher("sift", max_features=4000)
+    config = CheckConfig(min_inliers=calibrated_min_inliers(matcher.name))
+    queries = {i: [matcher.extract(rotate_image(_read(ROOT / i / "photo.jpg", PHOTO_PX), r)) for r in (0, 90, 180, 270)]
+               for i in ids}
+    refs = {j: matcher.extract(_read(ROOT / j / "satellite_surrounding.jpg", SAT_PX)) for j in ids}
+    right, wrong = [], []
+    for i in ids:
+        prior = PhotoPrior(tilt_deg=float(meta[i]["TILT_DEG"]))
+        for j in ids:
+            best = MatchResult.empty()
+            for k, rot in enumerate((0, 90, 180, 270)):
+                res = matcher.match_features(queries[i][k], refs[j])
+                if res.num_inliers > best.num_inliers:
+                    best = MatchResult(res.query_points, res.ref_points, res.inlier_mask,
+                                       res.homography @ rotation_homography(rot, (PHOTO_PX, PHOTO_PX)), rot)
+            verdict = check_homography(best.homography, best.num_inliers, (PHOTO_PX, PHOTO_PX), (SAT_PX, SAT_PX),
+                                       prior=prior, config=config)
+            (right if i == j else wrong).append((i, j, verdict.ok, best.num_inliers))
+    accepted_wrong = [w for w in wrong if w[2]]
+    rate = sum(r[2] for r in right) / len(right)
+    print(f"\nright pairs verified: {sum(r[2] for r in right)}/{len(right)} ({rate:.0%}); "
+          f"wrong pairs accepted: {len(accepted_wrong)}/{len(wrong)}; max wrong inliers "
+          f"{max(w[3] for w in wrong)}; threshold {config.min_inliers}")
+    assert not accepted_wrong, f"wrong pairs accepted: {accepted_wrong}"
+    assert rate >= 0.25, f"right pairs verified {rate:.0%}: {right}"
