@@ -95,6 +95,19 @@ class ClusterSampler:
             w = usable.astype(float)
         self.weights = w / w.sum()
 
+    def state_dict(self) -> dict:
+        """Clusters, weights and RNG, so a resumed run keeps sampling from the same clustering."""
+        return {
+            "rng": self.rng.bit_generator.state,
+            "assignment": self.assignment,
+            "weights": self.weights,
+            "photo_counts": self.photo_counts,
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        self.rng.bit_generator.state = state["rng"]
+        self.assignment, self.weights, self.photo_counts = state["assignment"], state["weights"], state["photo_counts"]
+
     def sample(self) -> list[tuple[int, int]]:
         """One batch as (tile index, location label) pairs; same label = same place, other year."""
         if self.mode == "random":

@@ -74,6 +74,14 @@ class PairBatchSampler:
             self._tile_polys[j] = footprint_polygon(self.tiles[j].footprint)
         return self._tile_polys[j]
 
+    def state_dict(self) -> dict:
+        """RNG and queue, so a resumed run draws the batches an uninterrupted one would have."""
+        return {"rng": self.rng.bit_generator.state, "pending": list(map(int, self._pending))}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.rng.bit_generator.state = state["rng"]
+        self._pending = list(state["pending"])
+
     def __iter__(self) -> Iterator[list[tuple[int, int]]]:
         return self
 
