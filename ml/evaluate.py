@@ -2,7 +2,8 @@
 
 Database tiles are embedded at 4 rotations (0/90/180/270) under one id each; a query is correct at N if any of
 its N best distinct tiles intersects its true footprint. Queries with no intersecting tile in the database
-cannot be answered and are excluded (and counted), as in EarthLoc/AstroLoc. `recall_at_n` is a pure function of
+cannot be answered and are excluded (and counted), as in EarthLoc/AstroLoc.
+`recall_at_n` is a pure function of
 descriptors; `evaluate` embeds records first.
 """
 
@@ -63,7 +64,7 @@ def recall_at_n(
         raise ValueError(f"recall_at_n: {len(query_desc)} queries but {len(positives)} positive sets")
     ns = sorted(ns)
     if not answerable.any():
-        return RecallResult({n: 0.0 for n in ns}, 0, int(len(positives)))
+        return RecallResult({n: 0.0 for n in ns}, 0, len(positives))
     index = TileIndex(d, exact_threshold=np.iinfo(np.int64).max).build(
         db_desc.reshape(t * r, d), np.repeat(np.arange(t, dtype=np.int64), r)
     )
@@ -71,7 +72,10 @@ def recall_at_n(
     ids, _ = index.search(query_desc[answerable], k, rotations=r)
     pos = [set(p.tolist()) for p, ok in zip(positives, answerable, strict=True) if ok]
     first_hit = np.array(
-        [next((rank for rank, i in enumerate(row) if i in p), np.inf) for row, p in zip(ids, pos, strict=True)]
+        [
+            next((rank for rank, i in enumerate(row) if i in p), np.inf)
+            for row, p in zip(ids, pos, strict=True)
+        ]
     )
     recalls = {n: float(np.mean(first_hit < n)) for n in ns}
     return RecallResult(recalls, int(answerable.sum()), int((~answerable).sum()))
@@ -87,13 +91,17 @@ def evaluate(
     device: str | None = None,
     store: ImageStore | None = None,
 ) -> RecallResult:
-    """Embed photos (once) and tiles (4 rotations), then `recall_at_n` with footprint-intersection positives."""
+    """Embed photos (once) and tiles (4 rotations); `recall_at_n` with footprint-intersection positives."""
     positives = positives_for(photos, tiles)
     keep = [i for i, p in enumerate(positives) if len(p)]
     if not keep:
         return RecallResult({n: 0.0 for n in sorted(ns)}, 0, len(photos))
-    q = embed_files(model, [photos[i].path for i in keep], batch_size=batch_size, device=device, store=store)[:, 0]
-    db = embed_files(model, [t.path for t in tiles], rotations=ROTATIONS, batch_size=batch_size, device=device, store=store)
+    q = embed_files(model, [photos[i].path for i in keep], batch_size=batch_size, device=device, store=store)[
+        :, 0
+    ]
+    db = embed_files(
+        model, [t.path for t in tiles], rotations=ROTATIONS, batch_size=batch_size, device=device, store=store
+    )
     result = recall_at_n(q, db, [positives[i] for i in keep], ns)
     return RecallResult(result.recalls, result.num_queries, len(photos) - len(keep))
 
@@ -114,7 +122,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     data = records_from_synth(args.data)
     model = load_model(args.checkpoint)
     result = evaluate(
-        model, data.photos[args.split], data.database(args.db_year), batch_size=args.batch_size, device=args.device
+        model,
+        data.photos[args.split],
+        data.database(args.db_year),
+        batch_size=args.batch_size,
+        device=args.device,
     )
     print(json.dumps(result.to_dict(), indent=2))
 

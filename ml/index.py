@@ -51,7 +51,9 @@ class TileIndex:
         desc = np.ascontiguousarray(desc, dtype=np.float32)
         ids = np.ascontiguousarray(ids, dtype=np.int64)
         if desc.ndim != 2 or desc.shape[1] != self.dim or len(ids) != len(desc):
-            raise ValueError(f"build: expected [N, {self.dim}] descriptors and N ids, got {desc.shape} / {ids.shape}")
+            raise ValueError(
+                f"build: expected [N, {self.dim}] descriptors and N ids, got {desc.shape} / {ids.shape}"
+            )
         if len(desc) < self.exact_threshold:
             index: faiss.Index = faiss.IndexIDMap(faiss.IndexFlatIP(self.dim))
         else:

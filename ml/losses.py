@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["mum_loss", "multi_similarity_loss", "pairwise_loss"]
+__all__ = ["multi_similarity_loss", "mum_loss", "pairwise_loss"]
 
 
 def _masked_log1p_sum_exp(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -58,16 +58,21 @@ def multi_similarity_loss(
 def pairwise_loss(photo_desc: torch.Tensor, tile_desc: torch.Tensor, **ms_kwargs) -> torch.Tensor:
     """AstroLoc's pairwise loss: photo i and tile i are positives; all other pairs of the batch negatives."""
     if photo_desc.shape != tile_desc.shape:
-        raise ValueError(f"pairwise_loss: {photo_desc.shape} photos vs {tile_desc.shape} tiles; need one tile per photo")
+        raise ValueError(
+            f"pairwise_loss: {photo_desc.shape} photos vs {tile_desc.shape} tiles; need one tile per photo"
+        )
     b = photo_desc.shape[0]
     labels = torch.arange(b, device=photo_desc.device).repeat(2)
     return multi_similarity_loss(torch.cat([photo_desc, tile_desc]), labels, **ms_kwargs)
 
 
 def mum_loss(
-    tile_desc: torch.Tensor, location_labels: torch.Tensor, ground_overlap: torch.Tensor | None = None, **ms_kwargs
+    tile_desc: torch.Tensor,
+    location_labels: torch.Tensor,
+    ground_overlap: torch.Tensor | None = None,
+    **ms_kwargs,
 ) -> torch.Tensor:
-    """MUM: MS over tiles of one cluster; same location (other years) = positive; overlapping negatives ignored.
+    """MUM: MS over tiles of one cluster; same place (other years) = positive; overlapping negatives ignored.
 
     `ground_overlap` [N, N] (bool) says which tiles intersect on the ground; pairs that overlap but belong to
     different locations are ignored. Same-location pairs stay positives.

@@ -1,9 +1,9 @@
 """MUM's cluster sampler: batches of tiles that the current model finds similar, where photos are taken.
 
-K-means (FAISS) on the model's own tile descriptors groups look-alike places; a batch drawn from one cluster is
-full of hard negatives. Photo descriptors are assigned to the clusters, and clusters are drawn in proportion to
-their photo count, so training focuses on the terrain astronauts photograph. `uniform` (every cluster alike)
-and `random` (no clusters: EarthLoc-style random locations) exist for the ablation.
+K-means (FAISS) on the model's own tile descriptors groups look-alike places; a batch drawn from one
+cluster is full of hard negatives. Photo descriptors are assigned to the clusters, and clusters are drawn
+in proportion to their photo count, so training focuses on the terrain astronauts photograph. `uniform`
+(every cluster alike) and `random` (no clusters: EarthLoc-style random locations) exist for the ablation.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import numpy as np
 
 from ml.data.records import TileRecord
 
-__all__ = ["ClusterSampler", "Location", "SAMPLING_MODES", "group_locations"]
+__all__ = ["SAMPLING_MODES", "ClusterSampler", "Location", "group_locations"]
 
 SAMPLING_MODES = ("proportional", "uniform", "random")
 
@@ -76,7 +76,12 @@ class ClusterSampler:
         if len(x) != len(self.locations):
             raise ValueError(f"update: {len(x)} descriptors for {len(self.locations)} locations")
         kmeans = faiss.Kmeans(
-            x.shape[1], self.num_clusters, niter=20, seed=self.seed, spherical=True, min_points_per_centroid=1,
+            x.shape[1],
+            self.num_clusters,
+            niter=20,
+            seed=self.seed,
+            spherical=True,
+            min_points_per_centroid=1,
             max_points_per_centroid=100_000,
         )
         kmeans.train(x)
@@ -106,7 +111,11 @@ class ClusterSampler:
 
     def load_state_dict(self, state: dict) -> None:
         self.rng.bit_generator.state = state["rng"]
-        self.assignment, self.weights, self.photo_counts = state["assignment"], state["weights"], state["photo_counts"]
+        self.assignment, self.weights, self.photo_counts = (
+            state["assignment"],
+            state["weights"],
+            state["photo_counts"],
+        )
 
     def sample(self) -> list[tuple[int, int]]:
         """One batch as (tile index, location label) pairs; same label = same place, other year."""
@@ -114,7 +123,9 @@ class ClusterSampler:
             members = np.arange(len(self.locations))
         else:
             if self.weights is None or self.assignment is None:
-                raise RuntimeError("ClusterSampler.update() must run before sample() in mode " + repr(self.mode))
+                raise RuntimeError(
+                    "ClusterSampler.update() must run before sample() in mode " + repr(self.mode)
+                )
             cluster = self.rng.choice(len(self.weights), p=self.weights)
             members = np.flatnonzero(self.assignment == cluster)
         chosen = self.rng.choice(members, size=min(self.locations_per_batch, len(members)), replace=False)

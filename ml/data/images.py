@@ -16,7 +16,7 @@ __all__ = ["ImageStore", "load_image"]
 
 
 def load_image(path: str | Path, size: int) -> torch.Tensor:
-    """RGB uint8 tensor [3, size, size]; non-square images are resized (not cropped: the footprint is whole)."""
+    """RGB uint8 tensor [3, size, size]; non-square images are squashed, not cropped (keep the footprint)."""
     try:
         with Image.open(path) as im:
             im = im.convert("RGB").resize((size, size), Image.BILINEAR)

@@ -28,7 +28,11 @@ class TrainPair:
 
 
 def build_pairs(
-    photos: Sequence[PhotoRecord], tiles: Sequence[TileRecord], *, min_iou: float = 0.2, tile_index: FootprintIndex | None = None
+    photos: Sequence[PhotoRecord],
+    tiles: Sequence[TileRecord],
+    *,
+    min_iou: float = 0.2,
+    tile_index: FootprintIndex | None = None,
 ) -> list[TrainPair]:
     """One `TrainPair` per photo with a known footprint and at least one tile above `min_iou`."""
     index = tile_index or FootprintIndex([t.footprint for t in tiles])
@@ -59,7 +63,9 @@ class PairBatchSampler:
         seed: int = 0,
     ) -> None:
         if not pairs:
-            raise ValueError("PairBatchSampler: no training pairs (no photo footprint overlaps a tile enough)")
+            raise ValueError(
+                "PairBatchSampler: no training pairs (no photo footprint overlaps a tile enough)"
+            )
         self.pairs = list(pairs)
         self.photos = photos
         self.tiles = tiles
@@ -105,5 +111,7 @@ class PairBatchSampler:
             regions.append(region)
         self._pending.extend(deferred)  # colliding pairs come back first in the next batches
         if len(batch) < 2:
-            raise RuntimeError("PairBatchSampler: cannot form a batch of 2 ground-disjoint pairs; need more photos")
+            raise RuntimeError(
+                "PairBatchSampler: cannot form a batch of 2 ground-disjoint pairs; need more photos"
+            )
         return batch

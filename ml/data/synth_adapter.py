@@ -43,6 +43,8 @@ def records_from_synth(root: str | Path) -> SynthRecords:
     photos: dict[str, list[PhotoRecord]] = {"train": [], "val": [], "test": []}
     for p in ds.photos:
         photos.setdefault(p.split, []).append(
-            PhotoRecord(photo_id=p.photo_id, path=Path(p.path), footprint=tuple(tuple(c) for c in p.footprint))
+            PhotoRecord(
+                photo_id=p.photo_id, path=Path(p.path), footprint=tuple(tuple(c) for c in p.footprint)
+            )
         )
     return SynthRecords(tiles=tiles, photos=photos, years=sorted(ds.years))

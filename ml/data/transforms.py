@@ -1,7 +1,8 @@
 """Training augmentations: what separates an astronaut photo from a map tile of the same place.
 
 Photos are hand-held through a window: any rotation, some perspective, varying crop and colour. Tiles of one
-place differ by year (season, sensor, processing), so each year's image gets its own colour jitter. Tiles paired
+place differ by year (season, sensor, processing), so each year's image gets its own colour jitter.
+Tiles paired
 with a photo are first turned by the multiple of 90 degrees closest to the photo's orientation, the same
 alignment the 4-rotation database search provides at test time.
 """
@@ -41,18 +42,24 @@ class Augmenter:
     def __init__(self, size: int, config: AugmentConfig | None = None) -> None:
         c = config or AugmentConfig()
         self.config = c
-        self.photo = v2.Compose([
-            v2.RandomRotation(c.photo_rotation_deg, interpolation=v2.InterpolationMode.BILINEAR),
-            v2.RandomPerspective(c.photo_perspective, p=0.5),
-            v2.RandomResizedCrop(size, scale=tuple(c.photo_crop_scale), ratio=(0.8, 1.25), antialias=True),
-            v2.ColorJitter(c.photo_color, c.photo_color, c.photo_color, c.hue),
-            v2.ToDtype(torch.float32, scale=True),
-        ])
-        self.tile = v2.Compose([
-            v2.RandomResizedCrop(size, scale=tuple(c.tile_crop_scale), ratio=(0.9, 1.1), antialias=True),
-            v2.ColorJitter(c.tile_color, c.tile_color, c.tile_color, c.hue),
-            v2.ToDtype(torch.float32, scale=True),
-        ])
+        self.photo = v2.Compose(
+            [
+                v2.RandomRotation(c.photo_rotation_deg, interpolation=v2.InterpolationMode.BILINEAR),
+                v2.RandomPerspective(c.photo_perspective, p=0.5),
+                v2.RandomResizedCrop(
+                    size, scale=tuple(c.photo_crop_scale), ratio=(0.8, 1.25), antialias=True
+                ),
+                v2.ColorJitter(c.photo_color, c.photo_color, c.photo_color, c.hue),
+                v2.ToDtype(torch.float32, scale=True),
+            ]
+        )
+        self.tile = v2.Compose(
+            [
+                v2.RandomResizedCrop(size, scale=tuple(c.tile_crop_scale), ratio=(0.9, 1.1), antialias=True),
+                v2.ColorJitter(c.tile_color, c.tile_color, c.tile_color, c.hue),
+                v2.ToDtype(torch.float32, scale=True),
+            ]
+        )
 
     def photos(self, images: list[torch.Tensor]) -> torch.Tensor:
         return torch.stack([self.photo(im) for im in images])

@@ -3,7 +3,7 @@
 SALAD (Izquierdo & Civera, CVPR 2024; serizba/salad) is AstroLoc's aggregator: patch features are softly
 assigned to learned clusters by a few Sinkhorn iterations of optimal transport with a "dustbin" that lets
 uninformative patches (clouds, sea) be discarded, then a projected global token is concatenated. GeM is the
-cheap baseline. Both return un-normalised-by-projection vectors; the descriptor model projects and L2-normalises.
+cheap baseline. The descriptor model projects their output and L2-normalises it.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from torch import nn
 __all__ = ["GeM", "Salad", "build_aggregator", "sinkhorn_log_assignment"]
 
 
-def _log_otp_solver(log_a: torch.Tensor, log_b: torch.Tensor, scores: torch.Tensor, num_iters: int) -> torch.Tensor:
+def _log_otp_solver(
+    log_a: torch.Tensor, log_b: torch.Tensor, scores: torch.Tensor, num_iters: int
+) -> torch.Tensor:
     """Log-domain Sinkhorn: returns log of the transport plan with marginals exp(log_a), exp(log_b)."""
     u = torch.zeros_like(log_a)
     v = torch.zeros_like(log_b)
@@ -35,7 +37,9 @@ def sinkhorn_log_assignment(scores: torch.Tensor, dustbin: torch.Tensor, num_ite
     """
     b, m, n = scores.shape
     if n <= m:
-        raise ValueError(f"SALAD needs more patches ({n}) than clusters ({m}): raise the input size or lower num_clusters")
+        raise ValueError(
+            f"SALAD needs more patches ({n}) than clusters ({m}): raise the input size or lower num_clusters"
+        )
     aug = torch.cat([scores, dustbin.to(scores.dtype).expand(b, 1, n)], dim=1)
     norm = -math.log(n + m)
     log_a = torch.full((m + 1,), norm, device=scores.device, dtype=scores.dtype)
@@ -67,10 +71,16 @@ class Salad(nn.Module):
             nn.Linear(num_channels, hidden_dim), nn.ReLU(), nn.Linear(hidden_dim, token_dim)
         )
         self.cluster_features = nn.Sequential(
-            nn.Conv2d(num_channels, hidden_dim, 1), nn.Dropout(dropout), nn.ReLU(), nn.Conv2d(hidden_dim, cluster_dim, 1)
+            nn.Conv2d(num_channels, hidden_dim, 1),
+            nn.Dropout(dropout),
+            nn.ReLU(),
+            nn.Conv2d(hidden_dim, cluster_dim, 1),
         )
         self.score = nn.Sequential(
-            nn.Conv2d(num_channels, hidden_dim, 1), nn.Dropout(dropout), nn.ReLU(), nn.Conv2d(hidden_dim, num_clusters, 1)
+            nn.Conv2d(num_channels, hidden_dim, 1),
+            nn.Dropout(dropout),
+            nn.ReLU(),
+            nn.Conv2d(hidden_dim, num_clusters, 1),
         )
         self.dust_bin = nn.Parameter(torch.tensor(1.0))
 

@@ -44,7 +44,9 @@ class Backbone(nn.Module):
         """The ordered units that `trainable_blocks` counts from the end."""
         if self.is_vit:
             return list(self.model.blocks)
-        stages = [getattr(self.model, n) for n in ("layer1", "layer2", "layer3", "layer4") if hasattr(self.model, n)]
+        stages = [
+            getattr(self.model, n) for n in ("layer1", "layer2", "layer3", "layer4") if hasattr(self.model, n)
+        ]
         if not stages and hasattr(self.model, "stages"):
             stages = list(self.model.stages)
         if not stages:

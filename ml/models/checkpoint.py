@@ -67,7 +67,9 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         raise FileNotFoundError(f"checkpoint {path} not found")
     payload = torch.load(path, map_location="cpu", weights_only=False)
     if not isinstance(payload, dict) or "model_config" not in payload:
-        raise ValueError(f"{path} is not an AstroLoc checkpoint (no model_config); was it saved by save_checkpoint?")
+        raise ValueError(
+            f"{path} is not an AstroLoc checkpoint (no model_config); was it saved by save_checkpoint?"
+        )
     return Checkpoint(
         model_config=ModelConfig.from_dict(payload["model_config"]),
         model_state=payload["model_state"],

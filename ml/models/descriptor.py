@@ -69,7 +69,9 @@ class DescriptorModel(nn.Module):
         )
         if load_weights and config.backbone_weights:
             load_backbone_weights(self.backbone, Path(config.backbone_weights))
-        self.aggregator = build_aggregator(config.aggregator, self.backbone.num_channels, **config.aggregator_kwargs)
+        self.aggregator = build_aggregator(
+            config.aggregator, self.backbone.num_channels, **config.aggregator_kwargs
+        )
         self.projection = nn.Linear(self.aggregator.out_dim, config.desc_dim)
         cfg = self.backbone.pretrained_cfg
         self.preprocessing = Preprocessing(

@@ -84,4 +84,6 @@ def resnet18_salad() -> ModelConfig:
 @register_model
 def resnet18_gem() -> ModelConfig:
     """CPU-sized GeM baseline."""
-    return ModelConfig(backbone="resnet18", image_size=128, aggregator="gem", desc_dim=256, trainable_blocks=-1)
+    return ModelConfig(
+        backbone="resnet18", image_size=128, aggregator="gem", desc_dim=256, trainable_blocks=-1
+    )
