@@ -22,7 +22,9 @@ def test_footprint_rotation_recovers_photo_angle(angle):
 
 
 def test_build_pairs_uses_iou_threshold():
-    tiles = [TileRecord(str(i), f"t{i}.png", bounds_footprint((i, 0, i + 1, 1)), str(i), 2020) for i in range(3)]
+    tiles = [
+        TileRecord(str(i), f"t{i}.png", bounds_footprint((i, 0, i + 1, 1)), str(i), 2020) for i in range(3)
+    ]
     photo = PhotoRecord("p", "p.png", bounds_footprint((0.1, 0.1, 0.9, 0.9)))  # IoU 0.64 with tile 0
     small = PhotoRecord("s", "s.png", bounds_footprint((1.4, 0.4, 1.6, 0.6)))  # IoU 0.04 with tile 1
     assert build_pairs([photo, small], tiles, min_iou=0.2) == [TrainPair(0, (0,))]
@@ -31,7 +33,13 @@ def test_build_pairs_uses_iou_threshold():
 def test_pair_sampler_never_puts_ground_overlapping_pairs_in_a_batch():
     rng = np.random.default_rng(0)
     tiles = [
-        TileRecord(f"{x}/{y}", f"{x}_{y}.png", bounds_footprint((x / 2, y / 2, x / 2 + 1, y / 2 + 1)), f"{x}/{y}", 2020)
+        TileRecord(
+            f"{x}/{y}",
+            f"{x}_{y}.png",
+            bounds_footprint((x / 2, y / 2, x / 2 + 1, y / 2 + 1)),
+            f"{x}/{y}",
+            2020,
+        )
         for x in range(12)
         for y in range(12)
     ]

@@ -18,13 +18,20 @@ def test_ms_loss_matches_hand_computed_value():
     alpha, beta = 2.0, 10.0
     cos = {d: math.cos(math.radians(d)) for d in (0, 30, 60, 90, 120, 180)}
     # anchor: (positive sims, negative sims)
-    sims = {0: ([cos[60]], [cos[90], cos[180]]), 1: ([cos[60]], [cos[30], cos[120]]),
-            2: ([cos[90]], [cos[90], cos[30]]), 3: ([cos[90]], [cos[180], cos[120]])}
-    expected = sum(
-        math.log(1 + sum(math.exp(-alpha * s) for s in pos)) / alpha
-        + math.log(1 + sum(math.exp(beta * s) for s in neg)) / beta
-        for pos, neg in sims.values()
-    ) / 4
+    sims = {
+        0: ([cos[60]], [cos[90], cos[180]]),
+        1: ([cos[60]], [cos[30], cos[120]]),
+        2: ([cos[90]], [cos[90], cos[30]]),
+        3: ([cos[90]], [cos[180], cos[120]]),
+    }
+    expected = (
+        sum(
+            math.log(1 + sum(math.exp(-alpha * s) for s in pos)) / alpha
+            + math.log(1 + sum(math.exp(beta * s) for s in neg)) / beta
+            for pos, neg in sims.values()
+        )
+        / 4
+    )
     got = multi_similarity_loss(emb, labels, alpha=alpha, beta=beta, base=0.0)
     assert math.isclose(float(got), expected, rel_tol=1e-5)
 
@@ -37,11 +44,15 @@ def test_ms_loss_ignore_mask_drops_pairs():
     full = multi_similarity_loss(emb, labels)
     masked = multi_similarity_loss(emb, labels, ignore=ignore)
     assert float(masked) < float(full)
-    assert math.isclose(float(mum_loss(emb, labels, ignore | torch.eye(4, dtype=torch.bool))), float(masked), rel_tol=1e-6)
+    assert math.isclose(
+        float(mum_loss(emb, labels, ignore | torch.eye(4, dtype=torch.bool))), float(masked), rel_tol=1e-6
+    )
 
 
 def test_pairwise_loss_gradient_pulls_pairs_together():
-    photos = F.normalize(torch.randn(6, 16, generator=torch.Generator().manual_seed(0)), dim=1).requires_grad_()
+    photos = F.normalize(
+        torch.randn(6, 16, generator=torch.Generator().manual_seed(0)), dim=1
+    ).requires_grad_()
     tiles = F.normalize(torch.randn(6, 16, generator=torch.Generator().manual_seed(1)), dim=1)
     loss = pairwise_loss(photos, tiles)
     (grad,) = torch.autograd.grad(loss, photos)

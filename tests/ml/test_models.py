@@ -39,7 +39,11 @@ def test_descriptor_model_is_l2_normalised_with_declared_dim(preset):
 
 def test_small_vit_with_salad_and_trainable_blocks():
     cfg = ModelConfig(
-        backbone="vit_tiny_patch16_224", image_size=64, aggregator="salad", desc_dim=32, trainable_blocks=1,
+        backbone="vit_tiny_patch16_224",
+        image_size=64,
+        aggregator="salad",
+        desc_dim=32,
+        trainable_blocks=1,
         aggregator_kwargs={"num_clusters": 4, "cluster_dim": 8, "token_dim": 16, "hidden_dim": 32},
     )
     model = create_model(cfg).eval()

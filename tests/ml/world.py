@@ -38,7 +38,9 @@ def make_texture(seed: int, size: int = int(EXTENT * PX_PER_DEG)) -> np.ndarray:
     return (255 * out / out.max()).astype(np.uint8)
 
 
-def render(texture: np.ndarray, center: tuple[float, float], half: float, angle_deg: float, px: int) -> np.ndarray:
+def render(
+    texture: np.ndarray, center: tuple[float, float], half: float, angle_deg: float, px: int
+) -> np.ndarray:
     """Image of a square of half-size `half` degrees centred on `center`, its top `angle_deg` clockwise of north."""
     t = math.radians(angle_deg)
     up = np.array([math.sin(t), math.cos(t)])
@@ -56,11 +58,18 @@ def corners(center: tuple[float, float], half: float, angle_deg: float) -> tuple
     up = np.array([math.sin(t), math.cos(t)])
     right = np.array([math.cos(t), -math.sin(t)])
     c = np.array(center)
-    pts = [c + half * (-right + up), c + half * (right + up), c + half * (right - up), c + half * (-right - up)]
+    pts = [
+        c + half * (-right + up),
+        c + half * (right + up),
+        c + half * (right - up),
+        c + half * (-right - up),
+    ]
     return tuple((float(p[0]), float(p[1])) for p in pts)
 
 
-def make_world(root: Path, *, seed: int = 0, n_photos: int = 12, px: int = 64, tile_deg: float = 1.0) -> World:
+def make_world(
+    root: Path, *, seed: int = 0, n_photos: int = 12, px: int = 64, tile_deg: float = 1.0
+) -> World:
     root.mkdir(parents=True, exist_ok=True)
     texture = make_texture(seed)
     rng = np.random.default_rng(seed + 1)
