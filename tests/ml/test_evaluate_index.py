@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from ml.data.records import PhotoRecord
 from ml.evaluate import evaluate, positives_for, recall_at_n
 from ml.index import TileIndex, rerank_exact
 
@@ -47,9 +48,8 @@ def test_evaluate_end_to_end_with_identity_like_model(world):
     """Photos are crops of tiles: even a random CNN ranks some true tiles first; excluded queries counted."""
     from ml.models import create_model
 
-    photos = world.photos + [
-        type(world.photos[0])("far", world.photos[0].path, ((50, 50), (51, 50), (51, 49), (50, 49)))
-    ]
+    far = PhotoRecord("far", world.photos[0].path, ((50, 50), (51, 50), (51, 49), (50, 49)))
+    photos = [*world.photos, far]
     db = [t for t in world.tiles if t.year == 2020]
     positives = positives_for(photos, db)
     assert len(positives[-1]) == 0 and all(len(p) for p in positives[:-1])

@@ -3,7 +3,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from ml.losses import mum_loss, multi_similarity_loss, pairwise_loss
+from ml.losses import multi_similarity_loss, mum_loss, pairwise_loss
 
 
 def _unit(*angles_deg: float) -> torch.Tensor:
