@@ -41,7 +41,7 @@ def make_texture(seed: int, size: int = int(EXTENT * PX_PER_DEG)) -> np.ndarray:
 def render(
     texture: np.ndarray, center: tuple[float, float], half: float, angle_deg: float, px: int
 ) -> np.ndarray:
-    """Image of a square (half-size `half` deg) centred on `center`, its top `angle_deg` clockwise of north."""
+    """Image of a square (half-size `half` deg) centred on `center`, top `angle_deg` clockwise of north."""
     t = math.radians(angle_deg)
     up = np.array([math.sin(t), math.cos(t)])
     right = np.array([math.cos(t), -math.sin(t)])
