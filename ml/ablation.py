@@ -12,9 +12,10 @@ test photos against the latest year's tiles at 4 rotations.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -71,9 +72,10 @@ def run_ablation(
     out_dir: Path,
     arms: Sequence[str] = tuple(ARMS),
     extra_seeds: Sequence[int] = (1,),
-    log=print,
+    log: Callable[[str], None] | None = None,
 ) -> list[ArmResult]:
     """Train and evaluate every arm; (e) also once per extra seed. Returns one result per run."""
+    log = log or functools.partial(print, flush=True)
     init = out_dir / "init.pt"
     torch.manual_seed(0)
     model = build_model(replace(base, init_checkpoint=None))
