@@ -218,10 +218,10 @@ class BatchBuilder:
         bs = self.config.embed_batch_size
         loc_paths = [self.data.tiles[loc.tiles[0]].path for loc in self.locations]
         loc_desc = embed_files(model, loc_paths, batch_size=bs, device=device, store=self.store)[:, 0]
-        photos = [p for p in self.data.photos][: self.config.recluster_max_photos]
-        photo_desc = embed_files(
-            model, [p.path for p in photos], batch_size=bs, device=device, store=self.store
-        )[:, 0]
+        photo_desc = None
+        if sampler.mode == "proportional":  # photo counts only matter for proportional sampling
+            paths = [p.path for p in self.data.photos][: self.config.recluster_max_photos]
+            photo_desc = embed_files(model, paths, batch_size=bs, device=device, store=self.store)[:, 0]
         sampler.update(loc_desc, photo_desc)
 
     def _norm(self, x: torch.Tensor) -> torch.Tensor:
