@@ -25,7 +25,7 @@ from ml.data.images import ImageStore
 from ml.data.records import PhotoRecord, TileRecord
 from ml.evaluate import RecallResult, evaluate
 from ml.models.checkpoint import load_model, save_checkpoint
-from ml.train import TrainConfig, TrainData, build_model, fit
+from ml.train import Progress, TrainConfig, TrainData, build_model, fit
 
 __all__ = ["ARMS", "ArmResult", "format_table", "run_ablation"]
 
@@ -99,7 +99,17 @@ def run_ablation(
                 **overrides,
             )
             log(f"== {arm} seed {seed}: training {config.iterations} iterations")
-            trained = load_model(fit(config, data, store=store, resume=False).last_checkpoint)
+
+            def report(p: Progress, arm: str = arm, t0: float = t0) -> None:
+                if p.phase == "train" and p.iteration % 50 == 0:
+                    log(
+                        f"   {arm} it {p.iteration}/{p.total} loss {p.losses['loss']:.4f} "
+                        f"({time.perf_counter() - t0:.0f}s)"
+                    )
+
+            trained = load_model(
+                fit(config, data, store=store, resume=False, progress=report).last_checkpoint
+            )
         t1 = time.perf_counter()
         recall = evaluate(
             trained,

@@ -65,7 +65,7 @@ def recall_at_n(
     ns = sorted(ns)
     if not answerable.any():
         return RecallResult({n: 0.0 for n in ns}, 0, len(positives))
-    index = TileIndex(d, exact_threshold=np.iinfo(np.int64).max).build(
+    index = TileIndex(d, exact_threshold=np.iinfo(np.int64).max, threads=1).build(
         db_desc.reshape(t * r, d), np.repeat(np.arange(t, dtype=np.int64), r)
     )
     k = min(max(ns), t)

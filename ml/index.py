@@ -8,12 +8,33 @@ generous nprobe; the top candidates are then re-scored exactly over all 4 rotati
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import faiss
 import numpy as np
 
-__all__ = ["TileIndex", "rerank_exact", "unique_topk"]
+__all__ = ["TileIndex", "faiss_threads", "rerank_exact", "unique_topk"]
+
+
+@contextmanager
+def faiss_threads(n: int | None) -> Iterator[None]:
+    """Run FAISS with `n` OpenMP threads inside the block (None: leave as is).
+
+    faiss-cpu ships its own OpenMP runtime; when its thread pool and torch's both run in one process on a
+    few cores they spin against each other, and torch steps right after a k-means became 10x slower in our
+    measurements. Small searches and k-means on a few thousand vectors are fastest single-threaded anyway.
+    """
+    if n is None:
+        yield
+        return
+    previous = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(n)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(previous)
 
 
 def _gpu_available() -> bool:
@@ -36,8 +57,16 @@ def unique_topk(ids: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray
 class TileIndex:
     """Inner-product index of L2-normalised descriptors keyed by int64 tile ids (duplicates allowed)."""
 
-    def __init__(self, dim: int, *, exact_threshold: int = 500_000, use_gpu: bool | None = None) -> None:
+    def __init__(
+        self,
+        dim: int,
+        *,
+        exact_threshold: int = 500_000,
+        use_gpu: bool | None = None,
+        threads: int | None = None,
+    ) -> None:
         self.dim = dim
+        self.threads = threads  # FAISS CPU threads for build/search (None: FAISS default)
         self.exact_threshold = exact_threshold
         self.use_gpu = _gpu_available() if use_gpu is None else use_gpu
         self.index: faiss.Index | None = None
@@ -59,11 +88,13 @@ class TileIndex:
         else:
             nlist = int(4 * math.sqrt(len(desc)))
             index = faiss.index_factory(self.dim, f"IVF{nlist},Flat", faiss.METRIC_INNER_PRODUCT)
-            index.train(desc)
             index.nprobe = 32
         if self.use_gpu:
             index = faiss.index_cpu_to_all_gpus(index)
-        index.add_with_ids(desc, ids)
+        with faiss_threads(self.threads):
+            if not index.is_trained:
+                index.train(desc)
+            index.add_with_ids(desc, ids)
         self.index = index
         return self
 
@@ -72,7 +103,8 @@ class TileIndex:
         if self.index is None:
             raise RuntimeError("TileIndex.search before build()")
         q = np.ascontiguousarray(queries, dtype=np.float32)
-        scores, ids = self.index.search(q, min(k * rotations, self.ntotal))
+        with faiss_threads(self.threads):
+            scores, ids = self.index.search(q, min(k * rotations, self.ntotal))
         return unique_topk(ids, scores, k)
 
     def save(self, path: str | Path) -> Path:

@@ -16,6 +16,7 @@ import faiss
 import numpy as np
 
 from ml.data.records import TileRecord
+from ml.index import faiss_threads
 
 __all__ = ["SAMPLING_MODES", "ClusterSampler", "Location", "group_locations"]
 
@@ -84,13 +85,14 @@ class ClusterSampler:
             min_points_per_centroid=1,
             max_points_per_centroid=100_000,
         )
-        kmeans.train(x)
-        _, assign = kmeans.index.search(x, 1)
-        self.assignment = assign[:, 0]
         counts = np.zeros(self.num_clusters)
-        if photo_desc is not None and len(photo_desc):
-            _, photo_assign = kmeans.index.search(np.ascontiguousarray(photo_desc, dtype=np.float32), 1)
-            counts = np.bincount(photo_assign[:, 0], minlength=self.num_clusters).astype(float)
+        with faiss_threads(1):  # a few thousand points: one thread, and no pool spinning against torch's
+            kmeans.train(x)
+            _, assign = kmeans.index.search(x, 1)
+            if photo_desc is not None and len(photo_desc):
+                _, photo_assign = kmeans.index.search(np.ascontiguousarray(photo_desc, dtype=np.float32), 1)
+                counts = np.bincount(photo_assign[:, 0], minlength=self.num_clusters).astype(float)
+        self.assignment = assign[:, 0]
         self.photo_counts = counts
         sizes = np.bincount(self.assignment, minlength=self.num_clusters)
         usable = sizes >= 2
