@@ -56,3 +56,15 @@ def test_evaluate_end_to_end_with_identity_like_model(world):
     res = evaluate(create_model("resnet18_gem", image_size=64, desc_dim=32), photos, db, ns=(1, 100))
     assert res.num_excluded == 1 and res.num_queries == len(world.photos)
     assert res.recalls[100] == 1.0
+
+
+def test_large_index_switches_to_ivf_and_still_finds_the_tile(tmp_path):
+    rng = np.random.default_rng(1)
+    desc = _unit(rng.normal(size=(2000, 16)))
+    ids = np.arange(5000, 7000)
+    index = TileIndex(16, exact_threshold=1000, threads=1).build(desc, ids)
+    assert "IVF" in type(index.index).__name__
+    found, _ = index.search(desc[[7, 1234]], 3)
+    assert found[:, 0].tolist() == [5007, 6234]
+    reloaded = TileIndex.load(index.save(tmp_path / "tiles.faiss"))
+    assert reloaded.search(desc[[7]], 1)[0][0, 0] == 5007
