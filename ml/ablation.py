@@ -168,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         else TrainConfig(
             model_preset="resnet18_salad",
             model_overrides={"image_size": 96},
-            iterations=300,
+            iterations=600,
             lr=3e-4,
             pairs_per_batch=16,
             mum_locations_per_batch=8,
