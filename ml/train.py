@@ -1,0 +1,445 @@
+"""Training of the descriptor model with AstroLoc's pairwise loss and/or MUM.
+
+Importable functions only (`build_model`, `BatchBuilder`, `train_step`, `fit`): the same code runs from the
+CLI
+(`python -m ml.train --config X.yaml`) and from a Celery task, which passes its own records and a progress
+callback that updates the job row. Nothing lives at module level. A run directory holds `config.yaml`,
+`last.pt` (resumable: optimizer, samplers and RNG states) and `best.pt` (best validation R@5).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+import numpy as np
+import torch
+import yaml
+
+from ml.data.clusters import ClusterSampler, group_locations
+from ml.data.footprints import FootprintIndex, footprint_rotation_deg
+from ml.data.images import ImageStore
+from ml.data.pairs import PairBatchSampler, build_pairs
+from ml.data.records import PhotoRecord, TileRecord
+from ml.data.transforms import AugmentConfig, Augmenter, rotate_quarter_turns
+from ml.embed import embed_files, resolve_device
+from ml.evaluate import evaluate
+from ml.losses import mum_loss, pairwise_loss
+from ml.models.checkpoint import load_checkpoint, save_checkpoint
+from ml.models.descriptor import DescriptorModel
+from ml.models.registry import model_config
+
+__all__ = [
+    "Batch",
+    "BatchBuilder",
+    "FitResult",
+    "Progress",
+    "TrainConfig",
+    "TrainData",
+    "build_model",
+    "fit",
+    "train_step",
+]
+
+
+@dataclass
+class TrainConfig:
+    """Everything a run depends on; dumped as `config.yaml` beside its outputs."""
+
+    model_preset: str = "resnet18_salad"
+    model_overrides: dict = field(default_factory=dict)
+    init_checkpoint: str | None = None  # start from our checkpoint's weights (architecture from the preset)
+    data_root: str | None = None  # synthetic Earth root, for the CLI
+    out_dir: str = "runs/train"
+    seed: int = 0
+    iterations: int = 1000
+    lr: float = 1e-4
+    weight_decay: float = 1e-4
+    grad_clip: float = 1.0
+    pairs_per_batch: int = 24
+    mum_locations_per_batch: int = 12
+    years_per_location: int = 2
+    pair_loss_weight: float = 1.0
+    mum_loss_weight: float = 1.0
+    mum_ignore_overlap: bool = True
+    min_iou: float = 0.2
+    num_clusters: int = 50
+    cluster_mode: str = "proportional"  # proportional | uniform | random
+    recluster_every: int = 200
+    recluster_max_photos: int = 2000
+    ms_alpha: float = 1.0
+    ms_beta: float = 50.0
+    ms_base: float = 0.0
+    val_every: int = 0  # 0: validate only at the end
+    val_max_queries: int = 300
+    checkpoint_every: int = 100
+    device: str = "auto"
+    num_threads: int | None = None
+    embed_batch_size: int = 64
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TrainConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown TrainConfig keys {sorted(unknown)}; valid keys: {sorted(known)}")
+        data = dict(data)
+        if isinstance(data.get("augment"), dict):
+            aug = data["augment"]
+            data["augment"] = AugmentConfig(
+                **{k: tuple(v) if isinstance(v, list) else v for k, v in aug.items()}
+            )
+        return cls(**data)
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> TrainConfig:
+        with open(path) as fh:
+            return cls.from_dict(yaml.safe_load(fh) or {})
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["augment"] = {k: list(v) if isinstance(v, tuple) else v for k, v in d["augment"].items()}
+        return d
+
+    def dump_yaml(self, path: str | Path) -> Path:
+        Path(path).write_text(yaml.safe_dump(self.to_dict(), sort_keys=False))
+        return Path(path)
+
+    @property
+    def uses_pairs(self) -> bool:
+        return self.pair_loss_weight > 0
+
+    @property
+    def uses_mum(self) -> bool:
+        return self.mum_loss_weight > 0
+
+
+@dataclass
+class TrainData:
+    """Plain inputs of a run: training tiles (all years) and photos; validation photos and database."""
+
+    tiles: Sequence[TileRecord]
+    photos: Sequence[PhotoRecord]
+    val_photos: Sequence[PhotoRecord] = ()
+    val_tiles: Sequence[TileRecord] = ()
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What the progress callback receives (a Celery task writes it to the job row)."""
+
+    iteration: int
+    total: int
+    losses: dict[str, float]
+    metrics: dict[str, float] | None = None
+    phase: str = "train"  # train | recluster | validate | done
+
+
+@dataclass
+class Batch:
+    """Normalised image tensors of one step; either half may be absent."""
+
+    photos: torch.Tensor | None = None  # [B, 3, S, S]
+    pair_tiles: torch.Tensor | None = None  # [B, 3, S, S], tile i pairs with photo i
+    mum_tiles: torch.Tensor | None = None  # [M, 3, S, S]
+    mum_labels: torch.Tensor | None = None  # [M] location labels
+    mum_overlap: torch.Tensor | None = None  # [M, M] bool ground overlap
+
+
+@dataclass
+class FitResult:
+    out_dir: Path
+    last_checkpoint: Path
+    best_checkpoint: Path | None
+    best_metrics: dict
+    history: list[dict]
+    wall_s: float
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.backends.cudnn.benchmark = False
+
+
+def build_model(config: TrainConfig) -> DescriptorModel:
+    """The preset (with overrides); weights from `init_checkpoint` when given."""
+    model = DescriptorModel(model_config(config.model_preset, **config.model_overrides))
+    if config.init_checkpoint:
+        model.load_state_dict(load_checkpoint(config.init_checkpoint).model_state)
+    return model
+
+
+class BatchBuilder:
+    """Draws pair and MUM batches, loads and augments their images, and re-clusters on demand."""
+
+    def __init__(
+        self, config: TrainConfig, data: TrainData, model: DescriptorModel, store: ImageStore
+    ) -> None:
+        self.config = config
+        self.data = data
+        self.store = store
+        self.preprocessing = model.preprocessing
+        self.augment = Augmenter(model.preprocessing.size, config.augment)
+        self.tile_index = FootprintIndex([t.footprint for t in data.tiles])
+        self.pair_sampler: PairBatchSampler | None = None
+        self.cluster_sampler: ClusterSampler | None = None
+        if config.uses_pairs:
+            pairs = build_pairs(data.photos, data.tiles, min_iou=config.min_iou, tile_index=self.tile_index)
+            self.pair_sampler = PairBatchSampler(
+                pairs, data.photos, data.tiles, batch_size=config.pairs_per_batch, seed=config.seed
+            )
+        if config.uses_mum:
+            self.locations = group_locations(data.tiles, min_years=2)
+            self.cluster_sampler = ClusterSampler(
+                self.locations,
+                num_clusters=config.num_clusters,
+                mode=config.cluster_mode,
+                locations_per_batch=config.mum_locations_per_batch,
+                years_per_location=config.years_per_location,
+                seed=config.seed + 1,
+            )
+
+    @property
+    def num_pairs(self) -> int:
+        return len(self.pair_sampler.pairs) if self.pair_sampler else 0
+
+    def recluster(self, model: DescriptorModel, device: torch.device) -> None:
+        """k-means on the model's current descriptors of one tile per location; photos assigned."""
+        sampler = self.cluster_sampler
+        if sampler is None or not sampler.needs_descriptors:
+            return
+        bs = self.config.embed_batch_size
+        loc_paths = [self.data.tiles[loc.tiles[0]].path for loc in self.locations]
+        loc_desc = embed_files(model, loc_paths, batch_size=bs, device=device, store=self.store)[:, 0]
+        photo_desc = None
+        if sampler.mode == "proportional":  # photo counts only matter for proportional sampling
+            paths = [p.path for p in self.data.photos][: self.config.recluster_max_photos]
+            photo_desc = embed_files(model, paths, batch_size=bs, device=device, store=self.store)[:, 0]
+        sampler.update(loc_desc, photo_desc)
+
+    def _norm(self, x: torch.Tensor) -> torch.Tensor:
+        return self.preprocessing.normalize(x)
+
+    def next_batch(self) -> Batch:
+        batch = Batch()
+        if self.pair_sampler is not None:
+            pairs = next(self.pair_sampler)
+            photos = [self.store.get(self.data.photos[p].path) for p, _ in pairs]
+            tiles = []
+            for p, t in pairs:
+                turns = round(footprint_rotation_deg(self.data.photos[p].footprint) / 90.0)
+                tiles.append(rotate_quarter_turns(self.store.get(self.data.tiles[t].path), turns))
+            batch.photos = self._norm(self.augment.photos(photos))
+            batch.pair_tiles = self._norm(self.augment.tiles(tiles))
+        if self.cluster_sampler is not None:
+            drawn = self.cluster_sampler.sample()
+            idx = [t for t, _ in drawn]
+            batch.mum_tiles = self._norm(
+                self.augment.tiles([self.store.get(self.data.tiles[t].path) for t in idx])
+            )
+            batch.mum_labels = torch.tensor([label for _, label in drawn])
+            if self.config.mum_ignore_overlap:
+                batch.mum_overlap = torch.from_numpy(self.tile_index.overlap_matrix(idx))
+        return batch
+
+    def state_dict(self) -> dict:
+        return {
+            "pairs": self.pair_sampler.state_dict() if self.pair_sampler else None,
+            "clusters": self.cluster_sampler.state_dict() if self.cluster_sampler else None,
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        if self.pair_sampler and state.get("pairs"):
+            self.pair_sampler.load_state_dict(state["pairs"])
+        if self.cluster_sampler and state.get("clusters"):
+            self.cluster_sampler.load_state_dict(state["clusters"])
+
+
+def train_step(
+    model: DescriptorModel,
+    optimizer: torch.optim.Optimizer,
+    batch: Batch,
+    config: TrainConfig,
+    device: torch.device,
+) -> dict[str, float]:
+    """One optimisation step on a batch; one forward pass over all its images. Returns the loss terms."""
+    model.train()
+    parts = [t for t in (batch.photos, batch.pair_tiles, batch.mum_tiles) if t is not None]
+    images = torch.cat(parts).to(device)
+    ms = {"alpha": config.ms_alpha, "beta": config.ms_beta, "base": config.ms_base}
+    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+        desc = model(images).float()
+    losses: dict[str, torch.Tensor] = {}
+    offset = 0
+    if batch.photos is not None and batch.pair_tiles is not None:
+        b = len(batch.photos)
+        losses["pair_loss"] = pairwise_loss(desc[:b], desc[b : 2 * b], **ms)
+        offset = 2 * b
+    if batch.mum_tiles is not None and batch.mum_labels is not None:
+        overlap = batch.mum_overlap.to(device) if batch.mum_overlap is not None else None
+        losses["mum_loss"] = mum_loss(desc[offset:], batch.mum_labels.to(device), overlap, **ms)
+    total = config.pair_loss_weight * losses.get("pair_loss", 0.0) + config.mum_loss_weight * losses.get(
+        "mum_loss", 0.0
+    )
+    optimizer.zero_grad(set_to_none=True)
+    total.backward()
+    if config.grad_clip > 0:
+        torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], config.grad_clip)
+    optimizer.step()
+    out = {k: float(v.detach()) for k, v in losses.items()}
+    out["loss"] = float(total.detach())
+    return out
+
+
+def _validate(
+    model: DescriptorModel, config: TrainConfig, data: TrainData, device: torch.device, store: ImageStore
+) -> dict:
+    photos = list(data.val_photos)[: config.val_max_queries]
+    result = evaluate(
+        model, photos, data.val_tiles, batch_size=config.embed_batch_size, device=device, store=store
+    )
+    return {f"val_R@{n}": v for n, v in result.recalls.items()} | {"val_queries": result.num_queries}
+
+
+def fit(
+    config: TrainConfig,
+    data: TrainData,
+    *,
+    progress: Callable[[Progress], None] | None = None,
+    resume: bool = True,
+    store: ImageStore | None = None,
+) -> FitResult:
+    """Train for `config.iterations` steps, resuming from `out_dir/last.pt` when it exists and `resume`.
+
+    Validation (R@5 on `data.val_photos` vs `data.val_tiles`) runs every `val_every` steps and at the end;
+    the best model by R@5 is `best.pt`.
+    """
+    start = time.perf_counter()
+    out_dir = Path(config.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    config.dump_yaml(out_dir / "config.yaml")
+    if config.num_threads:
+        torch.set_num_threads(config.num_threads)
+    seed_everything(config.seed)
+    device = resolve_device(config.device)
+    model = build_model(config).to(device)
+    store = store or ImageStore(model.preprocessing.size)
+    builder = BatchBuilder(config, data, model, store)
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+    data_config = {
+        "num_tiles": len(data.tiles),
+        "num_photos": len(data.photos),
+        "num_pairs": builder.num_pairs,
+        "image_size": model.preprocessing.size,
+        "data_root": config.data_root,
+    }
+    last_path, best_path = out_dir / "last.pt", out_dir / "best.pt"
+    iteration, best, history = 0, {"val_R@5": -1.0}, []
+    if resume and last_path.exists():
+        ckpt = load_checkpoint(last_path)
+        model.load_state_dict(ckpt.model_state)
+        optimizer.load_state_dict(ckpt.train_state["optimizer"])
+        builder.load_state_dict(ckpt.train_state["samplers"])
+        torch.set_rng_state(ckpt.train_state["torch_rng"])
+        iteration, best, history = (
+            ckpt.train_state["iteration"],
+            ckpt.train_state["best"],
+            ckpt.train_state["history"],
+        )
+
+    def save_last() -> None:
+        state = {
+            "optimizer": optimizer.state_dict(),
+            "samplers": builder.state_dict(),
+            "torch_rng": torch.get_rng_state(),
+            "iteration": iteration,
+            "best": best,
+            "history": history,
+            "config": config.to_dict(),
+        }
+        save_checkpoint(last_path, model, data_config=data_config, train_state=state, metrics=best)
+
+    def validate() -> None:
+        nonlocal best
+        if not data.val_photos or not data.val_tiles:
+            return
+        metrics = _validate(model, config, data, device, store) | {"iteration": iteration}
+        history.append(metrics)
+        if progress:
+            progress(Progress(iteration, config.iterations, {}, metrics, "validate"))
+        if metrics["val_R@5"] > best["val_R@5"]:
+            best = metrics
+            save_checkpoint(best_path, model, data_config=data_config, metrics=metrics)
+
+    needs_clusters = builder.cluster_sampler is not None and builder.cluster_sampler.needs_descriptors
+    if needs_clusters and builder.cluster_sampler.weights is None:
+        builder.recluster(model, device)
+    while iteration < config.iterations:
+        if needs_clusters and iteration > 0 and iteration % config.recluster_every == 0:
+            if progress:
+                progress(Progress(iteration, config.iterations, {}, None, "recluster"))
+            builder.recluster(model, device)
+        losses = train_step(model, optimizer, builder.next_batch(), config, device)
+        iteration += 1
+        if progress:
+            progress(Progress(iteration, config.iterations, losses))
+        if config.val_every and iteration % config.val_every == 0 and iteration < config.iterations:
+            validate()
+        if iteration % config.checkpoint_every == 0:
+            save_last()
+    if not history or history[-1]["iteration"] != iteration:
+        validate()
+    save_last()
+    if progress:
+        progress(Progress(iteration, config.iterations, {}, best, "done"))
+    return FitResult(
+        out_dir=out_dir,
+        last_checkpoint=last_path,
+        best_checkpoint=best_path if best_path.exists() else None,
+        best_metrics=best,
+        history=history,
+        wall_s=time.perf_counter() - start,
+    )
+
+
+def _print_progress(p: Progress) -> None:
+    if p.phase == "train" and (p.iteration % 20 == 0 or p.iteration == p.total):
+        terms = " ".join(f"{k}={v:.4f}" for k, v in p.losses.items())
+        print(f"[{p.iteration}/{p.total}] {terms}", flush=True)
+    elif p.phase != "train":
+        print(f"[{p.iteration}/{p.total}] {p.phase} {p.metrics or ''}", flush=True)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """CLI: train on a synthetic Earth (`data_root` in the config or --data)."""
+    from ml.data.synth_adapter import records_from_synth
+
+    parser = argparse.ArgumentParser(prog="python -m ml.train", description=main.__doc__)
+    parser.add_argument("--config", required=True, help="YAML with TrainConfig fields")
+    parser.add_argument("--data", help="synthetic Earth root (overrides data_root)")
+    parser.add_argument("--out", help="run directory (overrides out_dir)")
+    parser.add_argument("--no-resume", action="store_true", help="start over even if out_dir/last.pt exists")
+    args = parser.parse_args(argv)
+    config = TrainConfig.from_yaml(args.config)
+    if args.data:
+        config.data_root = args.data
+    if args.out:
+        config.out_dir = args.out
+    if not config.data_root:
+        parser.error("no data: set data_root in the config or pass --data")
+    records = records_from_synth(config.data_root)
+    data = TrainData(records.tiles, records.photos["train"], records.photos["val"], records.database())
+    result = fit(config, data, progress=_print_progress, resume=not args.no_resume)
+    print(f"done in {result.wall_s:.0f}s; best {result.best_metrics}; checkpoints in {result.out_dir}")
+
+
+if __name__ == "__main__":
+    main()

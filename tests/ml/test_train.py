@@ -1,0 +1,83 @@
+import numpy as np
+import pytest
+import torch
+
+from ml.data.footprints import footprint_rotation_deg
+from ml.data.transforms import rotate_quarter_turns
+from ml.models import load_checkpoint, load_model
+from ml.train import TrainConfig, TrainData, fit
+from tests.ml.world import corners, make_texture, render
+
+
+@pytest.mark.parametrize("angle", [0, 90, 180, 270])
+def test_tile_turned_by_footprint_rotation_matches_photo(angle):
+    """The quarter-turn alignment of pair tiles uses the same sign convention as the footprints."""
+    texture = make_texture(3)
+    tile = torch.from_numpy(render(texture, (2.0, 2.0), 0.5, 0.0, 64)).permute(2, 0, 1).float()
+    photo = torch.from_numpy(render(texture, (2.0, 2.0), 0.5, angle, 64)).permute(2, 0, 1).float()
+    turns = round(footprint_rotation_deg(corners((2.0, 2.0), 0.5, angle)) / 90)
+    aligned = rotate_quarter_turns(tile, turns)
+    assert (aligned - photo).abs().mean() < 2.0
+    assert angle == 0 or (tile - photo).abs().mean() > 10.0
+
+
+def _config(tmp_path, **kw) -> TrainConfig:
+    base = dict(
+        model_preset="resnet18_gem",
+        model_overrides={"image_size": 64, "desc_dim": 32},
+        out_dir=str(tmp_path / "run"),
+        iterations=4,
+        pairs_per_batch=4,
+        mum_locations_per_batch=3,
+        num_clusters=3,
+        recluster_every=2,
+        checkpoint_every=2,
+        val_every=2,
+        embed_batch_size=32,
+        min_iou=0.1,
+        lr=1e-3,
+    )
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def _data(world) -> TrainData:
+    db = [t for t in world.tiles if t.year == 2020]
+    return TrainData(world.tiles, world.photos[:8], world.photos[8:], db)
+
+
+def test_fit_trains_validates_checkpoints_and_reports_progress(tmp_path, world):
+    events = []
+    result = fit(_config(tmp_path), _data(world), progress=events.append)
+    phases = [e.phase for e in events]
+    assert (
+        phases.count("train") == 4 and "recluster" in phases and "validate" in phases and phases[-1] == "done"
+    )
+    assert all(
+        np.isfinite(e.losses["loss"]) and {"pair_loss", "mum_loss"} <= set(e.losses)
+        for e in events
+        if e.phase == "train"
+    )
+    assert (result.out_dir / "config.yaml").exists()
+    assert TrainConfig.from_yaml(result.out_dir / "config.yaml") == _config(tmp_path)
+    best = load_checkpoint(result.best_checkpoint)
+    assert best.metrics["val_R@5"] == result.best_metrics["val_R@5"] >= 0
+    assert best.data_config["num_pairs"] > 0
+    assert load_model(result.last_checkpoint).desc_dim == 32
+
+
+def test_resume_continues_exactly_where_it_stopped(tmp_path, world):
+    data = _data(world)
+    straight = fit(_config(tmp_path / "a", val_every=0), data)
+    fit(_config(tmp_path / "b", val_every=0, iterations=2), data)
+    resumed = fit(_config(tmp_path / "b", val_every=0), data)
+    a, b = load_checkpoint(straight.last_checkpoint), load_checkpoint(resumed.last_checkpoint)
+    assert b.train_state["iteration"] == 4
+    for k, v in a.model_state.items():
+        torch.testing.assert_close(b.model_state[k], v, atol=1e-5, rtol=1e-4, msg=k)
+
+
+def test_unknown_config_key_is_reported(tmp_path):
+    (tmp_path / "c.yaml").write_text("iterations: 3\nlearning_rate: 0.1\n")
+    with pytest.raises(ValueError, match="learning_rate"):
+        TrainConfig.from_yaml(tmp_path / "c.yaml")
