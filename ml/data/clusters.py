@@ -96,10 +96,8 @@ class ClusterSampler:
         self.photo_counts = counts
         sizes = np.bincount(self.assignment, minlength=self.num_clusters)
         usable = sizes >= 2
-        if self.mode == "proportional" and (counts * usable).sum() > 0:
-            w = counts * usable
-        else:
-            w = usable.astype(float)
+        proportional = self.mode == "proportional" and (counts * usable).sum() > 0
+        w = counts * usable if proportional else usable.astype(float)
         self.weights = w / w.sum()
 
     def state_dict(self) -> dict:
