@@ -1,6 +1,5 @@
 """Top-level URL map: web pages, admin, health, the XYZ basemap tiles, the REST API v1 and the STAC API."""
 
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -14,8 +13,5 @@ urlpatterns = [
     path("", include("apps.imagery.urls")),
     path("", include("apps.web.urls")),
 ]
-
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Media (photos, tiles, checkpoints) is never served as plain files, not even in DEBUG: photo files go
+# through /api/v1/photos/<id>/files/..., which checks visibility, and tiles through /tiles/.

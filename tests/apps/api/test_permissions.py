@@ -64,3 +64,28 @@ def test_jobs_and_batches_are_private_to_their_creator(archive, client_for):
     assert client_for(archive["bob"]).post(f"/api/v1/jobs/{job.pk}/cancel").status_code == 404
     assert client_for(archive["alice"]).get(f"/api/v1/jobs/{job.pk}").status_code == 200
     assert client_for(archive["staff"]).get(f"/api/v1/jobs/{job.pk}").status_code == 200
+
+
+@pytest.mark.django_db
+def test_media_files_are_not_served_by_path(client, settings):
+    """A private original can't be fetched by guessing its storage path, not even with DEBUG on."""
+    from tests.factories import photo_create, user_create
+
+    owner = user_create()
+    photo = photo_create(owner=owner, visibility="private")
+    import importlib
+
+    from django.urls import clear_url_caches
+
+    import astroloc_platform.urls
+
+    settings.DEBUG = True  # the URLconf is rebuilt under DEBUG, where a dev server would add /media/
+    importlib.reload(astroloc_platform.urls)
+    clear_url_caches()
+    try:
+        response = client.get(f"/{settings.MEDIA_URL.strip('/')}/{photo.image.name}")
+    finally:
+        settings.DEBUG = False
+        importlib.reload(astroloc_platform.urls)
+        clear_url_caches()
+    assert response.status_code == 404
