@@ -24,6 +24,7 @@ from typing import Any
 from celery import shared_task
 from PIL import Image
 
+from apps.core.services import JobInputError
 from apps.imagery.models import Mosaic
 from apps.imagery.services import (
     MosaicInfo,
@@ -47,7 +48,7 @@ logger = logging.getLogger(__name__)
 STORE_BATCH = 32
 
 
-class IngestInputError(ValueError):
+class IngestInputError(JobInputError):
     """The raster cannot be ingested; the message names the file, the reason and what to do."""
 
 

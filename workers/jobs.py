@@ -20,6 +20,7 @@ from apps.core.models import Job
 from apps.core.services import (
     JOB_LOCK_NAMESPACE,
     JobCancelledError,
+    JobInputError,
     job_claim,
     job_fail,
     job_mark_cancelled,
@@ -92,6 +93,10 @@ def run_job(job_id: int, body: Callable[[JobContext], dict[str, Any]]) -> dict[s
             job_mark_cancelled(job_id=job_id)
             logger.info("job %s cancelled after %.1fs", job_id, time.monotonic() - started)
             return JobOutcome(job_id, "cancelled").as_dict()
+        except JobInputError as exc:
+            job_fail(job_id=job_id, error=str(exc))
+            logger.warning("job %s refused its input after %.1fs: %s", job_id, time.monotonic() - started, exc)
+            return JobOutcome(job_id, "failed", str(exc)).as_dict()
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc()}"
             job_fail(job_id=job_id, error=error)

@@ -19,6 +19,7 @@ from apps.core.models import Job
 
 __all__ = [
     "JobCancelledError",
+    "JobInputError",
     "job_cancel",
     "job_claim",
     "job_enqueue",
@@ -33,6 +34,14 @@ logger = logging.getLogger(__name__)
 
 MAX_ERROR_CHARS = 20_000
 JOB_LOCK_NAMESPACE = "astroloc.job"  # the runner holds (namespace, job id) while a job runs
+
+
+class JobInputError(ValueError):
+    """Input a person must fix (a bad raster, an unusable CSV): the job records the message alone.
+
+    Subclass it for errors whose message already says what was wrong and what to do; any other exception
+    is recorded with its traceback, for the operator.
+    """
 
 
 class JobCancelledError(Exception):

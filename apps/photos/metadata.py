@@ -24,6 +24,7 @@ from typing import Any
 
 from PIL import Image
 
+from apps.core.services import JobInputError
 from apps.photos.validators import MISSION_ROLL_FRAME_RE
 
 __all__ = [
@@ -66,7 +67,7 @@ _TOLERANCES: dict[str, float] = {
 }
 
 
-class MetadataCsvError(ValueError):
+class MetadataCsvError(JobInputError):
     """The CSV cannot be used at all (encoding, no header, no ID column); says what to fix."""
 
 

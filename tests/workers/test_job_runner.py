@@ -97,3 +97,18 @@ def test_worker_process_imports_stdlib_platform_and_torch(celery_worker):
     assert report["platform_system"] == "Linux"
     assert "astroloc" not in report["platform_module"] and report["platform_module"].endswith("platform.py")
     assert report["torch_version"].startswith("2.")
+
+
+def test_input_errors_are_recorded_as_their_message_alone(celery_worker, tmp_path):
+    """A bad raster is the user's to fix: the job says what is wrong, without a traceback."""
+    from apps.imagery.services import TilingParameters, mosaic_ingest
+
+    fake = tmp_path / "not-a-raster.tif"
+    fake.write_text("<VRTDataset>pretending to be a GeoTIFF</VRTDataset>")
+    job = mosaic_ingest(year=2020, tiling=TilingParameters(), path=str(fake)).job
+
+    wait_final(job)
+
+    assert job.status == JobStatus.FAILED
+    assert "not-a-raster.tif" in job.error
+    assert "Traceback" not in job.error
