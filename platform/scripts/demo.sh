@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The README's main command: set everything up and run the demo, idempotently.
-# Now: services up, migrations, the demo admin user, the web server and the workers, the map at /.
+# Services up, migrations, the demo admin user, the web server and the workers, then the pipeline on the
+# synthetic Earth (workers/demo.py): generate, ingest the mosaics, import the photo batch, with a progress
+# bar per stage; the same jobs show in the web Jobs page. DEMO_PRESET=tiny for a quick run.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
@@ -21,6 +23,7 @@ for _ in $(seq 120); do
 done
 health=$(curl -sS "http://127.0.0.1:$WEB_PORT/health" || true)
 echo "[demo] health: $health"
+"$ROOT/.venv/bin/python" -m workers.demo --preset "${DEMO_PRESET:-demo}"
 cat <<MSG
 
 AstroLoc is running ($(( $(date +%s) - start ))s):

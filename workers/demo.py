@@ -1,0 +1,134 @@
+"""The demo pipeline: the synthetic Earth through the platform, stage by stage, as real jobs.
+
+`python -m workers.demo` (called by platform/scripts/demo.sh). Each stage is a Job row that the running
+workers execute, so the web Jobs page shows the same work the terminal shows. Idempotent: the synthetic
+data is generated once, and every ingest/import service is a no-op for input it has already seen.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "astroloc_platform.settings")
+django.setup()
+
+from django.conf import settings  # noqa: E402
+
+from apps.core.jobrun import job_wait  # noqa: E402
+from apps.core.models import Job  # noqa: E402
+from apps.footprints.models import Footprint  # noqa: E402
+from apps.imagery.models import SatelliteTile  # noqa: E402
+from apps.imagery.services import TilingParameters, mosaic_ingest  # noqa: E402
+from apps.photos.models import Photo  # noqa: E402
+from apps.photos.services import batch_create  # noqa: E402
+from ml.synth.config import get_preset  # noqa: E402
+from ml.synth.generate import generate  # noqa: E402
+
+DEMO_BATCH_NAME = "Synthetic Earth demo photos"
+
+
+@dataclass
+class ProgressBar:
+    """One terminal line per stage: redrawn in place on a terminal, a line per 10% step otherwise."""
+
+    label: str
+    width: int = 30
+    _last_step: int = field(default=-1, repr=False)
+
+    def update(self, fraction: float, message: str = "") -> None:
+        fraction = min(max(fraction, 0.0), 1.0)
+        filled = round(fraction * self.width)
+        line = f"{self.label:<22} [{'#' * filled}{'.' * (self.width - filled)}] {fraction:4.0%} {message[:60]}"
+        if sys.stdout.isatty():
+            sys.stdout.write("\r" + line.ljust(120))
+            sys.stdout.flush()
+        elif int(fraction * 10) != self._last_step:
+            self._last_step = int(fraction * 10)
+            print(line, flush=True)
+
+    def done(self, message: str) -> None:
+        self._last_step = -1  # always show the closing line
+        self.update(1.0, message)
+        if sys.stdout.isatty():
+            sys.stdout.write("\n")
+
+
+def follow(job: Job | None, label: str, skipped: str = "already done") -> Job | None:
+    """Show a job's progress until it ends; raise if it failed."""
+    bar = ProgressBar(label)
+    if job is None:
+        bar.done(skipped)
+        return None
+    job = job_wait(job, on_progress=lambda j: bar.update(j.progress, j.progress_message))
+    if job.status != "succeeded":
+        bar.done(job.status)
+        raise SystemExit(f"{label} job #{job.pk} {job.status}: {job.error.splitlines()[0] if job.error else ''}")
+    bar.done(f"job #{job.pk} {job.status} in {job.duration_seconds or 0:.0f}s")
+    return job
+
+
+def stage_synth(root: Path, preset: str, seed: int) -> Path:
+    bar = ProgressBar("synthetic Earth")
+    manifest = root / "manifest.json"
+    if manifest.exists() and json.loads(manifest.read_text()).get("config", {}).get("seed") == seed:
+        bar.done(f"reusing {root}")
+        return root
+    bar.update(0.0, f"generating preset {preset!r}")
+    generate(get_preset(preset, seed=seed), root, log=lambda msg: bar.update(0.5, msg))
+    bar.done(f"written to {root}")
+    return root
+
+
+def stage_ingest(root: Path, preset: str) -> None:
+    config = get_preset(preset)
+    tiling = TilingParameters(zooms=tuple(config.zooms), span=4, size_px=config.tile_px)
+    for tif in sorted((root / "mosaics").glob("*_3857.tif")):
+        year = int(tif.name.split("_")[0])
+        request = mosaic_ingest(year=year, tiling=tiling, path=tif, name=f"synthetic {tif.stem}")
+        follow(request.job, f"ingest {tif.stem}")
+
+
+def stage_import(root: Path) -> None:
+    if Photo.objects.filter(batch__name=DEMO_BATCH_NAME).exists():
+        follow(None, "import photos")
+        return
+    batch = batch_create(paths=[root / "photos"], csv_path=root / "metadata" / "eol.csv", name=DEMO_BATCH_NAME)
+    follow(batch.job, "import photos")
+
+
+def summary() -> str:
+    lines = [
+        f"tiles: {SatelliteTile.objects.count()}",
+        f"photos: {Photo.objects.count()}",
+        "footprints (current) by source: "
+        + json.dumps(
+            {s: Footprint.objects.current().filter(source=s).count() for s in ("imported", "auto_label",
+                                                                                "retrieval", "manual")}
+        ),
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--preset", default="demo", help="synthetic Earth preset (tiny, demo, bench)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--data", type=Path, default=Path(settings.VAR_DIR) / "demo" / "synth")
+    args = parser.parse_args(argv)
+
+    started = time.monotonic()
+    root = stage_synth(args.data, args.preset, args.seed)
+    stage_ingest(root, args.preset)
+    stage_import(root)
+    print(f"\nDemo pipeline finished in {time.monotonic() - started:.0f}s\n{summary()}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
