@@ -14,6 +14,7 @@ from apps.api import serializers as s
 from apps.api.errors import ApiError
 from apps.api.filters import FootprintFilterSerializer, parse_bbox
 from apps.api.geojson import feature_collection_response, url_with
+from apps.api.jobs import job_start
 from apps.api.login_limits import client_address, login_locked
 from apps.api.models import ApiToken
 from apps.api.negotiation import SingleRepresentationNegotiation
@@ -22,7 +23,7 @@ from apps.api.permissions import OPERATOR_JOB_KINDS, IsStaffOrReadOnly, JobPermi
 from apps.api.services import token_create, token_revoke
 from apps.core.constants import JobKind
 from apps.core.selectors import job_get, job_list
-from apps.core.services import job_cancel, job_enqueue
+from apps.core.services import job_cancel
 from apps.footprints.constants import FootprintSource
 from apps.footprints.selectors import (
     footprint_feature_text,
@@ -286,10 +287,14 @@ class JobListView(APIView):
         data.is_valid(raise_exception=True)
         kind, parameters = data.validated_data["kind"], data.validated_data["parameters"]
         if not request.user.is_staff:
-            if kind in OPERATOR_JOB_KINDS or kind == JobKind.SELFTEST:
-                raise PermissionDenied(f"Only staff may start {kind} jobs.")
+            if kind in OPERATOR_JOB_KINDS or kind in (JobKind.SELFTEST, JobKind.IMPORT):
+                raise PermissionDenied(f"Only staff may start {kind} jobs."
+                                       + (" Upload photos to /api/v1/batches." if kind == JobKind.IMPORT else ""))
             self._check_own_photos(request, parameters)
-        job = job_enqueue(kind=kind, parameters=parameters, created_by=request.user)
+        try:
+            job = job_start(kind=kind, parameters=parameters, user=request.user)
+        except ValueError as exc:
+            raise ApiError(str(exc), fields={"parameters": [str(exc)]}) from exc
         return Response(s.JobSerializer(job).data, status=status.HTTP_201_CREATED)
 
     def _check_own_photos(self, request, parameters: dict) -> None:

@@ -91,9 +91,11 @@ def test_batch_upload_stores_files_and_enqueues_import(archive, client_for):
     assert response.status_code == 201, response.content
     batch = Batch.objects.get(pk=response.json()["batch"]["id"])
     job = Job.objects.get(pk=response.json()["job"]["id"])
-    assert job.kind == "import" and job.parameters == {"batch_id": batch.pk}
-    assert default_storage.exists(f"batches/{batch.pk}/ISS064-E-9.JPG")
-    assert default_storage.exists(f"batches/{batch.pk}/meta_data.csv")
+    assert job.kind == "import" and job.parameters["batch_id"] == batch.pk and batch.job_id == job.pk
+    photo_source, = job.parameters["sources"]
+    assert default_storage.exists(photo_source["storage"]) and photo_source["name"] == "ISS064-E-9.JPG"
+    assert default_storage.exists(job.parameters["csv"]["storage"])
+    assert job.parameters["csv"]["storage"].startswith(f"batches/{batch.pk}/") and "/../" not in str(job.parameters)
     assert client_for(archive["bob"]).get(f"/api/v1/batches/{batch.pk}").status_code == 404
 
 
