@@ -88,7 +88,7 @@ def photo_detail_view(request: HttpRequest, photo_id: str) -> HttpResponse:
     history = list(footprint_history(user=request.user, photo_id=photo_id)
                    .select_related("photo", "created_by", "model_version", "job"))
     current = next((f for f in history if f.is_current), None)
-    overlay_kind = "web" if photo.web_image else ("original" if photo.image else "")
+    overlay_kind = "web" if photo.web_image else ("thumbnail" if photo.thumbnail else "")
     return render(request, "web/photo_detail.html", {
         "photo": photo, "history": history, "current": current,
         "can_edit": request.user.is_staff or (request.user.is_authenticated and photo.owner_id == request.user.pk),
@@ -120,7 +120,10 @@ def batch_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 def job_list_view(request: HttpRequest) -> HttpResponse:
     jobs = job_list(user=request.user, kind=request.GET.get("kind") or None,
                     status=request.GET.get("status") or None).order_by("-created_at")[:200]
-    kinds = JobKind.choices if request.user.is_staff else [(JobKind.LOCALIZE, JobKind.LOCALIZE.label)]
+    if request.user.is_staff:
+        kinds = [(k, label) for k, label in JobKind.choices if k != JobKind.IMPORT]
+    else:
+        kinds = [(JobKind.LOCALIZE.value, JobKind.LOCALIZE.label)]
     return render(request, "web/jobs.html", {"jobs": jobs, "startable_kinds": kinds})
 
 
