@@ -24,6 +24,9 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Floor
 
+from apps.core.constants import JobKind
+from apps.core.models import Job
+from apps.core.selectors import job_list
 from apps.footprints.models import Footprint
 from apps.footprints.selectors import (
     FOOTPRINT_FEATURE_PROPERTIES,
@@ -40,6 +43,7 @@ __all__ = [
     "MAP_FEATURE_LIMIT",
     "MAP_FEATURE_ZOOM",
     "MapData",
+    "batch_import_job",
     "map_data",
     "map_footprints",
     "review_queue",
@@ -113,3 +117,9 @@ def review_queue(*, user) -> QuerySet[Photo]:
     low = Q(footprints__is_current=True, footprints__confidence__lt=LOW_CONFIDENCE)
     return (photos_visible(user=user).filter(Q(status=PhotoStatus.NEEDS_REVIEW) | low)
             .distinct().order_by("captured_at", "photo_id"))
+
+
+def batch_import_job(*, user, batch_id: int) -> Job | None:
+    """The latest ``import`` job of a batch that the user may see (the upload records it in its parameters)."""
+    return (job_list(user=user, kind=JobKind.IMPORT).filter(parameters__batch_id=batch_id)
+            .order_by("-created_at").first())

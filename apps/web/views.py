@@ -15,7 +15,7 @@ from apps.footprints.selectors import footprint_history
 from apps.imagery.selectors import mosaic_years
 from apps.photos.constants import PhotoStatus, TiltClass
 from apps.photos.selectors import batch_list, photo_get
-from apps.web.selectors import map_data, review_queue
+from apps.web.selectors import batch_import_job, map_data, review_queue
 
 login_page_required = login_required(login_url="web:login")
 
@@ -105,12 +105,13 @@ def upload_view(request: HttpRequest) -> HttpResponse:
 
 @login_page_required
 def batch_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
-    batch = batch_list(user=request.user).filter(pk=pk).select_related("job").first()
+    batch = batch_list(user=request.user).filter(pk=pk).first()
     if batch is None:
         raise Http404("No such batch.")
     report = batch.report or {}
     return render(request, "web/batch_detail.html", {
-        "batch": batch, "summary": report.get("summary"), "files": report.get("files", []),
+        "batch": batch, "job": batch_import_job(user=request.user, batch_id=batch.pk),
+        "summary": report.get("summary"), "files": report.get("files", []),
         "uploaded": report.get("uploaded", []), "error": report.get("error", ""),
         "warnings": report.get("warnings", []),
     })
