@@ -6,6 +6,8 @@
   const form = document.getElementById("filters");
   const statusNode = document.getElementById("map-status");
   const yearSelect = document.getElementById("f-year");
+  const results = document.getElementById("results");
+  const RESULTS_SHOWN = 50;
   const params = new URLSearchParams(window.location.search);
 
   const lat = parseFloat(params.get("lat")), lon = parseFloat(params.get("lon")), zoom = parseInt(params.get("z"), 10);
@@ -57,6 +59,18 @@
     return marker;
   }
 
+  /** Keyboard and screen-reader access to what the map draws: links to the first photos in view. */
+  function listResults(features) {
+    features.slice(0, RESULTS_SHOWN).forEach((f) => {
+      const li = document.createElement("li");
+      const a = document.createElement("a");
+      a.href = "/photos/" + encodeURIComponent(f.properties.photo_id) + "/";
+      a.textContent = f.properties.photo_id + " (" + (f.properties.datetime || "").slice(0, 10) + ")";
+      li.appendChild(a);
+      results.appendChild(li);
+    });
+  }
+
   function filterParams() {
     const out = new URLSearchParams();
     for (const [key, value] of new FormData(form)) if (value && key !== "year") out.set(key, value);
@@ -88,9 +102,10 @@
     statusNode.textContent = "Loading footprints…";
     try {
       const data = await A.api("/map/data?" + q.toString(), { signal: controller.signal });
-      footprints.clearLayers(); cells.clearLayers();
+      footprints.clearLayers(); cells.clearLayers(); results.innerHTML = "";
       if (data.mode === "features") {
         footprints.addData(data.features);
+        listResults(data.features.features);
         statusNode.textContent = data.features.features.length + " of " + data.total + " footprints shown" +
           (data.truncated ? " (zoom in for the rest)" : "") + ".";
       } else {
