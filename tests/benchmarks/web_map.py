@@ -20,12 +20,13 @@ import time
 import urllib.request
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "astroloc_platform.settings_test")
-os.environ.setdefault("TEST_DATABASE_NAME", "bench_astroloc_web")
+# Always its own database (never the test database named in the environment): it is truncated and refilled.
+os.environ["TEST_DATABASE_NAME"] = os.environ.get("BENCH_DATABASE_NAME", "bench_astroloc_web")
 
-from tests.benchmarks.api_bbox import REPO, free_port, load, real_quads  # noqa: E402  (sets Django up)
+from django.conf import settings
+from django.db import connection
 
-from django.conf import settings  # noqa: E402
-from django.db import connection  # noqa: E402
+from tests.benchmarks.api_bbox import REPO, free_port, load, real_quads
 
 VIEWS = {  # name -> query string of the home page
     "world, z2 (cells)": "lat=20&lon=0&z=2",
@@ -41,8 +42,8 @@ def start_server(port: int, static_root: str) -> subprocess.Popen:
            "DJANGO_STATIC_ROOT": static_root, "DJANGO_SECURE_SSL_REDIRECT": "0",
            "DATABASE_URL": f"postgis://{db.get('USER') or 'postgres'}@{db.get('HOST') or '127.0.0.1'}:"
                            f"{db.get('PORT') or 5432}/{db['NAME']}", "CACHE_KEY_PREFIX": "bench-web"}
-    subprocess.run([sys.executable, "platform/manage.py" if (REPO / "platform/manage.py").exists() else "manage.py",
-                    "collectstatic", "--noinput", "-v", "0"], cwd=REPO, env=env, check=True)
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=REPO, env=env,
+                   check=True)
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", "astroloc_platform.wsgi", "-b", f"127.0.0.1:{port}",
                                "-w", "2", "--log-level", "warning"], cwd=REPO, env=env)
     for _ in range(100):
