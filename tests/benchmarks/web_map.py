@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from pathlib import Path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "astroloc_platform.settings_test")
 # Always its own database (never the test database named in the environment): it is truncated and refilled.
@@ -56,7 +57,7 @@ def start_server(port: int, static_root: str) -> subprocess.Popen:
     raise RuntimeError("gunicorn did not start")
 
 
-def measure(browser, url: str) -> tuple[float, int, int, str]:
+def measure(browser, url: str, screenshot: Path | None = None) -> tuple[float, int, int, str]:
     """(ms to first draw, bytes of all responses, bytes of the map data, what the map drew)."""
     context = browser.new_context(viewport={"width": 1366, "height": 800})
     page = context.new_page()
@@ -68,6 +69,8 @@ def measure(browser, url: str) -> tuple[float, int, int, str]:
     mode = page.get_attribute("#map", "data-loaded")
     status = page.inner_text("#map-status")
     page.wait_for_load_state("networkidle")
+    if screenshot is not None:
+        page.screenshot(path=str(screenshot))
     context.close()
     data_bytes = sum(n for u, n in sizes if "/map/data" in u)
     return ms, sum(n for _, n in sizes), data_bytes, f"{mode}: {status}"
@@ -95,8 +98,12 @@ def main() -> None:
                 print(f"{args.size:,} footprints; median of {args.runs} cold loads (empty cache)\n")
                 print("| view | first draw ms | total KiB | map data KiB | drawn |")
                 print("|---|---:|---:|---:|---|")
-                for name, query in VIEWS.items():
-                    runs = [measure(browser, f"http://127.0.0.1:{port}/?{query}") for _ in range(args.runs)]
+                shots = REPO / "var" / "screenshots"
+                shots.mkdir(parents=True, exist_ok=True)
+                for i, (name, query) in enumerate(VIEWS.items()):
+                    url = f"http://127.0.0.1:{port}/?{query}"
+                    runs = [measure(browser, url) for _ in range(args.runs - 1)]
+                    runs.append(measure(browser, url, screenshot=shots / f"bench-map-{i + 1}.png"))
                     ms = statistics.median(r[0] for r in runs)
                     print(f"| {name} | {ms:.0f} | {runs[-1][1] / 1024:.0f} | {runs[-1][2] / 1024:.1f} | "
                           f"{runs[-1][3]} |", flush=True)

@@ -21,10 +21,12 @@ def _jpeg(size=(64, 48), colour=(30, 120, 200)) -> bytes:
     return buffer.getvalue()
 
 
-def _login(page, live_server, user, next_path: str) -> None:
+def _login(page, live_server, user, next_path: str, screenshot=None) -> None:
     page.goto(live_server.url + "/accounts/login/?next=" + next_path)
     page.fill("#id_username", user.username)
     page.fill("#id_password", "pw-for-tests-1")
+    if screenshot is not None:
+        page.screenshot(path=str(screenshot))
     page.click("button[type=submit]")
     page.wait_for_url(live_server.url + next_path)
 
@@ -124,7 +126,7 @@ def test_review_edits_a_footprint_polygon_as_a_new_manual_footprint(live_server,
     photo = photo_create("ISS064-E-303")
     old = footprint_create(photo, center=(20.0, 10.0), half=0.5, confidence=0.2)
 
-    _login(page, live_server, reviewer, "/review/")
+    _login(page, live_server, reviewer, "/review/", screenshot=screenshot_dir / "login.png")
     page.screenshot(path=str(screenshot_dir / "review-queue.png"))
     page.click("text=Review ISS064-E-303")
     page.wait_for_selector(".leaflet-editing-icon")
