@@ -85,14 +85,19 @@ def map_footprints(*, user, filters: FootprintFilter, q: str = "") -> QuerySet[F
     return qs
 
 
+MAP_FEATURE_PROPERTIES = {key: FOOTPRINT_FEATURE_PROPERTIES[key]
+                          for key in ("photo_id", "source", "confidence", "datetime")}
+
+
 def _feature_text():
-    """A footprint Feature for the map: the API's properties plus what a popup needs, 5 decimals (~1 m)."""
+    """A footprint Feature for the map: only what styling and the popup need, 5 decimals (~1 m); the API's
+    full properties are one click away on the photo page."""
     has_thumbnail = Case(When(photo__thumbnail="", then=Value(False)), default=Value(True))
     return Cast(JsonBuildObject(
         type=Value("Feature"),
         id=F("pk"),
         geometry=AsGeoJSONObject("polygon", decimals=5),
-        properties=JsonBuildObject(**FOOTPRINT_FEATURE_PROPERTIES, has_thumbnail=has_thumbnail),
+        properties=JsonBuildObject(**MAP_FEATURE_PROPERTIES, has_thumbnail=has_thumbnail),
     ), TextField())
 
 

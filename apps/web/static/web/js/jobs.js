@@ -18,18 +18,31 @@
         field("status").className = "status-badge status-" + job.status;
         field("message").textContent = job.progress_message || "";
         field("error").textContent = job.error || "";
+        field("error").hidden = !job.error;
         if (FINISHED.includes(job.status)) {
           if (block.dataset.jobStatus !== job.status && block.dataset.reload !== "no") window.location.reload();
           return;
         }
       } catch (err) {
         field("error").textContent = "Could not read job " + id + ": " + err.message;
+        field("error").hidden = false;
       }
       setTimeout(poll, 1000);
     }
     if (!FINISHED.includes(block.dataset.jobStatus)) poll();
   }
   document.querySelectorAll(".job-progress").forEach(watch);
+
+  document.querySelectorAll(".job-cancel").forEach((button) => button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      await A.api("/api/v1/jobs/" + button.dataset.jobId + "/cancel", { method: "POST" });
+      button.textContent = "Cancel requested";
+    } catch (err) {
+      button.disabled = false;
+      button.textContent = "Cancel failed: " + err.message;
+    }
+  }));
 
   const form = document.getElementById("job-start");
   if (form) {
