@@ -101,18 +101,28 @@ def _feature_text():
     ), TextField())
 
 
+def _features(qs: QuerySet[Footprint]) -> list[str]:
+    return list(qs.order_by("-confidence", "pk").annotate(feature=_feature_text())
+                .values_list("feature", flat=True)[:MAP_FEATURE_LIMIT])
+
+
 def map_data(*, user, filters: FootprintFilter, zoom: int, q: str = "") -> MapData:
-    """Polygons when zoomed in or when few match; otherwise centroid counts on a grid sized to the zoom."""
+    """Polygons when zoomed in or when few match; otherwise centroid counts on a grid sized to the zoom.
+
+    Zoomed out, the grid query also gives the total, so a world view costs one aggregate query.
+    """
     qs = map_footprints(user=user, filters=filters, q=q)
-    total = qs.count()
-    if zoom >= MAP_FEATURE_ZOOM or total <= MAP_FEATURE_LIMIT // 2:
-        rows = list(qs.order_by("-confidence", "pk").annotate(feature=_feature_text())
-                    .values_list("feature", flat=True)[:MAP_FEATURE_LIMIT])
+    if zoom >= MAP_FEATURE_ZOOM:
+        total = qs.count()
+        rows = _features(qs)
         return MapData(mode="features", total=total, features=rows, cells=[], truncated=total > len(rows))
     cell = 360.0 / (2 ** max(zoom, 0)) / CELLS_PER_TILE
     cx, cy = StX(Centroid("polygon")), StY(Centroid("polygon"))
-    cells = (qs.annotate(gx=Floor(cx / cell), gy=Floor(cy / cell)).values("gx", "gy")
-             .annotate(n=Count("pk"), lon=Avg(cx), lat=Avg(cy)).order_by())
+    cells = list(qs.annotate(gx=Floor(cx / cell), gy=Floor(cy / cell)).values("gx", "gy")
+                 .annotate(n=Count("pk"), lon=Avg(cx), lat=Avg(cy)).order_by())
+    total = sum(c["n"] for c in cells)
+    if total <= MAP_FEATURE_LIMIT // 2:
+        return MapData(mode="features", total=total, features=_features(qs), cells=[], truncated=False)
     return MapData(mode="cells", total=total, features=[], truncated=False,
                    cells=[{"lon": round(c["lon"], 4), "lat": round(c["lat"], 4), "count": c["n"]} for c in cells])
 
