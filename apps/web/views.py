@@ -42,7 +42,6 @@ def map_view(request: HttpRequest) -> HttpResponse:
         "tilt_choices": TiltClass.choices,
         "status_choices": PhotoStatus.choices,
         "source_choices": FootprintSource.choices,
-        "map_config": {"years": years, "featureZoom": 7},
     })
 
 

@@ -2,7 +2,6 @@
 (function () {
   "use strict";
   const A = window.AstroLoc;
-  const cfg = A.config("map-config");
   const form = document.getElementById("filters");
   const statusNode = document.getElementById("map-status");
   const yearSelect = document.getElementById("f-year");
