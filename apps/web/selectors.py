@@ -8,6 +8,7 @@ archive's size; zoomed in, or when few footprints match, it gets the polygons th
 
 from dataclasses import dataclass
 
+from django.contrib.gis.db.models import Extent
 from django.contrib.gis.db.models.functions import Centroid
 from django.db.models import (
     Avg,
@@ -35,6 +36,7 @@ from apps.footprints.selectors import (
     JsonBuildObject,
     footprints_filtered,
 )
+from apps.imagery.models import Mosaic
 from apps.photos.constants import PhotoStatus
 from apps.photos.models import Photo
 from apps.photos.selectors import photos_visible
@@ -43,6 +45,7 @@ __all__ = [
     "MAP_FEATURE_LIMIT",
     "MAP_FEATURE_ZOOM",
     "MapData",
+    "basemap_layers",
     "batch_import_job",
     "map_data",
     "map_footprints",
@@ -138,3 +141,11 @@ def batch_import_job(*, user, batch_id: int) -> Job | None:
     """The latest ``import`` job of a batch that the user may see (the upload records it in its parameters)."""
     return (job_list(user=user, kind=JobKind.IMPORT).filter(parameters__batch_id=batch_id)
             .order_by("-created_at").first())
+
+
+def basemap_layers() -> list[dict]:
+    """One basemap per imagery year with its coverage (lon/lat bounds), so the map asks only for tiles that
+    exist (the XYZ endpoint answers 404 outside coverage). Oldest year first."""
+    years = (Mosaic.objects.filter(bounds__isnull=False).values("year").annotate(extent=Extent("bounds"))
+             .order_by("year"))
+    return [{"year": row["year"], "bounds": [round(v, 6) for v in row["extent"]]} for row in years]

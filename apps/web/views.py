@@ -12,10 +12,9 @@ from apps.core.constants import JobKind
 from apps.core.selectors import job_get, job_list
 from apps.footprints.constants import FootprintSource
 from apps.footprints.selectors import footprint_history
-from apps.imagery.selectors import mosaic_years
 from apps.photos.constants import PhotoStatus, TiltClass
 from apps.photos.selectors import batch_list, photo_get
-from apps.web.selectors import batch_import_job, map_data, review_queue
+from apps.web.selectors import basemap_layers, batch_import_job, map_data, review_queue
 
 login_page_required = login_required(login_url="web:login")
 
@@ -35,9 +34,10 @@ def _map_filter_params(params) -> dict[str, str]:
 @require_GET
 def map_view(request: HttpRequest) -> HttpResponse:
     """The home page: the basemap, the filter form and the footprints (drawn by map.js from ``map_data``)."""
-    years = mosaic_years()
+    layers = basemap_layers()
     return render(request, "web/map.html", {
-        "years": years,
+        "years": [layer["year"] for layer in layers],
+        "basemaps": layers,
         "filters": {k: request.GET.get(k, "") for k in MAP_FILTER_FIELDS},
         "tilt_choices": TiltClass.choices,
         "status_choices": PhotoStatus.choices,
@@ -92,7 +92,7 @@ def photo_detail_view(request: HttpRequest, photo_id: str) -> HttpResponse:
         "photo": photo, "history": history, "current": current,
         "can_edit": request.user.is_staff or (request.user.is_authenticated and photo.owner_id == request.user.pk),
         "photo_config": {"photoId": photo.photo_id, "footprint": _footprint_geojson(current),
-                         "overlayKind": overlay_kind, "years": mosaic_years()},
+                         "overlayKind": overlay_kind, "basemaps": basemap_layers()},
     })
 
 
@@ -152,5 +152,5 @@ def review_photo_view(request: HttpRequest, photo_id: str) -> HttpResponse:
     return render(request, "web/review_photo.html", {
         "photo": photo, "current": current,
         "review_config": {"photoId": photo.photo_id, "footprint": _footprint_geojson(current),
-                          "years": mosaic_years()},
+                          "basemaps": basemap_layers()},
     })

@@ -2,10 +2,11 @@
 
 import pytest
 
+from apps.core.geo import bbox_polygon
 from apps.footprints.constants import FootprintSource
 from apps.photos.constants import PhotoStatus, Visibility
 from apps.web.selectors import MAP_FEATURE_LIMIT
-from tests.factories import footprint_create, photo_create, user_create
+from tests.factories import footprint_create, mosaic_create, photo_create, user_create
 
 pytestmark = pytest.mark.django_db
 
@@ -122,3 +123,15 @@ def test_login_page_logs_in_and_redirects_home(client):
     assert response.status_code == 302 and response.url == "/"
     assert "ann" in client.get("/").content.decode()
     assert client.post("/accounts/logout/").status_code == 302
+
+
+def test_map_offers_each_imagery_year_with_its_coverage_newest_first_selected(client):
+    mosaic_create(year=2019, bounds=bbox_polygon(10, 20, 30, 40))
+    mosaic_create(year=2021, bounds=bbox_polygon(0, 0, 5, 5))
+    mosaic_create(year=2021, bounds=bbox_polygon(5, 0, 10, 6))
+
+    html = client.get("/").content.decode()
+
+    assert '<option value="2021" selected>' in html and '<option value="2019">' in html
+    assert ('[{"year": 2019, "bounds": [10.0, 20.0, 30.0, 40.0]}, '
+            '{"year": 2021, "bounds": [0.0, 0.0, 10.0, 6.0]}]') in html

@@ -43,12 +43,18 @@
     return { color: SOURCE_OUTLINE[properties.source] || fill, weight: 2, fillColor: fill, fillOpacity: 0.25 };
   }
 
-  /** The platform's own XYZ basemap for ``year``, or null when no imagery was ingested. */
-  function basemap(year) {
-    if (!year) return null;
-    return L.tileLayer("/tiles/" + year + "/{z}/{x}/{y}.png", {
-      maxZoom: 18, attribution: "AstroLoc imagery " + year, errorTileUrl: "data:image/gif;base64,R0lGODlhAQABAAAAACw=",
+  /** The platform's own XYZ basemap, limited to its coverage ({year, bounds: [w, s, e, n]}); null without one. */
+  function basemap(layer) {
+    if (!layer) return null;
+    const [w, s, e, n] = layer.bounds;
+    return L.tileLayer("/tiles/" + layer.year + "/{z}/{x}/{y}.png", {
+      maxZoom: 18, bounds: L.latLngBounds([s, w], [n, e]), attribution: "AstroLoc imagery " + layer.year,
     });
+  }
+
+  /** The newest basemap of a list, or null. */
+  function newest(layers) {
+    return layers && layers.length ? layers[layers.length - 1] : null;
   }
 
   function escapeHtml(text) {
@@ -61,5 +67,5 @@
     return node ? JSON.parse(node.textContent) : {};
   }
 
-  window.AstroLoc = { api, csrfToken, confidenceColour, footprintStyle, basemap, escapeHtml, config };
+  window.AstroLoc = { api, csrfToken, confidenceColour, footprintStyle, basemap, newest, escapeHtml, config };
 })();

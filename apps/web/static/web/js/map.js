@@ -14,10 +14,11 @@
     .setView([isNaN(lat) ? 20 : lat, isNaN(lon) ? 0 : lon], isNaN(zoom) ? 2 : zoom);
   map.attributionControl.setPrefix("AstroLoc");
 
+  const basemaps = A.config("basemaps");
   let base = null;
   function setYear(year) {
     if (base) map.removeLayer(base);
-    base = A.basemap(year);
+    base = A.basemap(basemaps.find((layer) => String(layer.year) === String(year)));
     if (base) base.addTo(map);
   }
   if (yearSelect) {

@@ -7,7 +7,7 @@
 
   const map = L.map("photo-map", { zoomAnimation: false });
   map.attributionControl.setPrefix("AstroLoc");
-  const base = A.basemap(cfg.years.length ? cfg.years[cfg.years.length - 1] : null);
+  const base = A.basemap(A.newest(cfg.basemaps));
   if (base) base.addTo(map);
   const outline = L.geoJSON(cfg.footprint, { style: () => Object.assign(A.footprintStyle(cfg.footprint.properties), { fillOpacity: 0 }) })
     .addTo(map);

@@ -10,7 +10,7 @@
 
   const map = L.map("review-map");
   map.attributionControl.setPrefix("AstroLoc");
-  const base = A.basemap(cfg.years.length ? cfg.years[cfg.years.length - 1] : null);
+  const base = A.basemap(A.newest(cfg.basemaps));
   if (base) base.addTo(map);
   const ring = cfg.footprint.geometry.coordinates[0].slice(0, 4).map(([lng, lat]) => [lat, lng]);
   const polygon = L.polygon(ring, A.footprintStyle(cfg.footprint.properties)).addTo(map);
