@@ -80,19 +80,29 @@ def _footprint_geojson(footprint) -> dict | None:
                            "confidence": footprint.confidence}}
 
 
+def _matched_tile(footprint) -> dict | None:
+    """The satellite tile the localization matched: its year and lon/lat extent, for the side-by-side map."""
+    tile = footprint.matched_tile if footprint is not None else None
+    if tile is None:
+        return None
+    return {"year": tile.year, "bounds": [round(v, 6) for v in tile.bounds.extent],
+            "label": f"z{tile.zoom}/{tile.x}/{tile.y} ({tile.year})"}
+
+
 @require_GET
 def photo_detail_view(request: HttpRequest, photo_id: str) -> HttpResponse:
     """One photo: image, footprint on the map with the photo warped onto it, metadata, history, downloads."""
     photo = _photo_or_404(request, photo_id)
     history = list(footprint_history(user=request.user, photo_id=photo_id)
-                   .select_related("photo", "created_by", "model_version", "job"))
+                   .select_related("photo", "created_by", "model_version", "job", "matched_tile"))
     current = next((f for f in history if f.is_current), None)
     overlay_kind = "web" if photo.web_image else ("thumbnail" if photo.thumbnail else "")
     return render(request, "web/photo_detail.html", {
         "photo": photo, "history": history, "current": current,
         "can_edit": request.user.is_staff or (request.user.is_authenticated and photo.owner_id == request.user.pk),
         "photo_config": {"photoId": photo.photo_id, "footprint": _footprint_geojson(current),
-                         "overlayKind": overlay_kind, "basemaps": basemap_layers()},
+                         "overlayKind": overlay_kind, "basemaps": basemap_layers(),
+                         "matchedTile": _matched_tile(current)},
     })
 
 

@@ -135,3 +135,15 @@ def test_map_offers_each_imagery_year_with_its_coverage_newest_first_selected(cl
     assert '<option value="2021" selected>' in html and '<option value="2019">' in html
     assert ('[{"year": 2019, "bounds": [10.0, 20.0, 30.0, 40.0]}, '
             '{"year": 2021, "bounds": [0.0, 0.0, 10.0, 6.0]}]') in html
+
+
+def test_photo_detail_offers_the_matched_satellite_tile_side_by_side(client):
+    from tests.factories import tile_create
+
+    tile = tile_create(mosaic=mosaic_create(year=2020), zoom=8, x=150, y=100, bounds=bbox_polygon(30, 29, 31, 30))
+    footprint_create(photo_create("ISS064-E-88"), center=(30.5, 29.5), matched_tile_id=tile.pk, confidence=0.9)
+
+    html = client.get("/photos/ISS064-E-88/").content.decode()
+
+    assert 'id="tile-map"' in html
+    assert '"matchedTile": {"year": 2020, "bounds": [30.0, 29.0, 31.0, 30.0], "label": "z8/150/100 (2020)"}' in html

@@ -13,6 +13,16 @@
     .addTo(map);
   map.fitBounds(outline.getBounds(), { padding: [20, 20] });
 
+  const tile = cfg.matchedTile;
+  if (tile && document.getElementById("tile-map")) {
+    const [w, s, e, n] = tile.bounds;
+    const tileMap = L.map("tile-map", { zoomAnimation: false, attributionControl: false });
+    const layer = A.basemap({ year: tile.year, bounds: tile.bounds });
+    layer.addTo(tileMap);
+    L.rectangle([[s, w], [n, e]], { color: "#ffd24d", weight: 2, fill: false }).bindTooltip(tile.label).addTo(tileMap);
+    tileMap.fitBounds([[s, w], [n, e]]);
+  }
+
   if (!cfg.overlayKind) return;
   const corners = cfg.footprint.geometry.coordinates[0].slice(0, 4).map(([lng, lat]) => [lat, lng]);
   const url = "/api/v1/photos/" + encodeURIComponent(cfg.photoId) + "/files/" + cfg.overlayKind;
