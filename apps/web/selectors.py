@@ -1,0 +1,151 @@
+"""Reads the web pages need beyond the API's: map aggregation, text search, the review queue.
+
+The map asks for one bbox at one zoom. Zoomed out, footprints are aggregated in PostgreSQL into a grid of
+centroid cells (count + mean position per cell), so the browser gets a few hundred points whatever the
+archive's size; zoomed in, or when few footprints match, it gets the polygons themselves (at most
+``MAP_FEATURE_LIMIT``), as GeoJSON text built by the database.
+"""
+
+from dataclasses import dataclass
+
+from django.contrib.gis.db.models import Extent
+from django.contrib.gis.db.models.functions import Centroid
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    F,
+    FloatField,
+    Func,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Floor
+
+from apps.core.constants import JobKind
+from apps.core.models import Job
+from apps.core.selectors import job_list
+from apps.footprints.models import Footprint
+from apps.footprints.selectors import (
+    FOOTPRINT_FEATURE_PROPERTIES,
+    AsGeoJSONObject,
+    FootprintFilter,
+    JsonBuildObject,
+    footprints_filtered,
+)
+from apps.imagery.models import Mosaic
+from apps.photos.constants import PhotoStatus
+from apps.photos.models import Photo
+from apps.photos.selectors import photos_visible
+
+__all__ = [
+    "MAP_FEATURE_LIMIT",
+    "MAP_FEATURE_ZOOM",
+    "MapData",
+    "basemap_layers",
+    "batch_import_job",
+    "map_data",
+    "map_footprints",
+    "review_queue",
+]
+
+MAP_FEATURE_ZOOM = 7  # from this zoom on, polygons; below it, cells unless few footprints match
+MAP_FEATURE_LIMIT = 1000
+CELLS_PER_TILE = 4  # grid cells across one 256-px tile width: a cell is ~64 px
+LOW_CONFIDENCE = 0.5
+
+
+class StX(Func):
+    function = "ST_X"
+    output_field = FloatField()
+
+
+class StY(Func):
+    function = "ST_Y"
+    output_field = FloatField()
+
+
+@dataclass(frozen=True)
+class MapData:
+    """What the map draws for one view: ``features`` (GeoJSON text) or ``cells``, and how many matched."""
+
+    mode: str
+    total: int
+    features: list[str]
+    cells: list[dict]
+    truncated: bool
+
+
+def map_footprints(*, user, filters: FootprintFilter, q: str = "") -> QuerySet[Footprint]:
+    """Visible current footprints matching the API filters and a free-text ``q`` (photo ID or feature text)."""
+    qs = footprints_filtered(user=user, filters=filters)
+    q = q.strip()
+    if q:
+        qs = qs.filter(Q(photo__photo_id__icontains=q) | Q(photo__feature_text__icontains=q))
+    return qs
+
+
+MAP_FEATURE_PROPERTIES = {key: FOOTPRINT_FEATURE_PROPERTIES[key]
+                          for key in ("photo_id", "source", "confidence", "datetime")}
+
+
+def _feature_text():
+    """A footprint Feature for the map: only what styling and the popup need, 5 decimals (~1 m); the API's
+    full properties are one click away on the photo page."""
+    has_thumbnail = Case(When(photo__thumbnail="", then=Value(False)), default=Value(True))
+    return Cast(JsonBuildObject(
+        type=Value("Feature"),
+        id=F("pk"),
+        geometry=AsGeoJSONObject("polygon", decimals=5),
+        properties=JsonBuildObject(**MAP_FEATURE_PROPERTIES, has_thumbnail=has_thumbnail),
+    ), TextField())
+
+
+def _features(qs: QuerySet[Footprint]) -> list[str]:
+    return list(qs.order_by("-confidence", "pk").annotate(feature=_feature_text())
+                .values_list("feature", flat=True)[:MAP_FEATURE_LIMIT])
+
+
+def map_data(*, user, filters: FootprintFilter, zoom: int, q: str = "") -> MapData:
+    """Polygons when zoomed in or when few match; otherwise centroid counts on a grid sized to the zoom.
+
+    Zoomed out, the grid query also gives the total, so a world view costs one aggregate query.
+    """
+    qs = map_footprints(user=user, filters=filters, q=q)
+    if zoom >= MAP_FEATURE_ZOOM:
+        total = qs.count()
+        rows = _features(qs)
+        return MapData(mode="features", total=total, features=rows, cells=[], truncated=total > len(rows))
+    cell = 360.0 / (2 ** max(zoom, 0)) / CELLS_PER_TILE
+    cx, cy = StX(Centroid("polygon")), StY(Centroid("polygon"))
+    cells = list(qs.annotate(gx=Floor(cx / cell), gy=Floor(cy / cell)).values("gx", "gy")
+                 .annotate(n=Count("pk"), lon=Avg(cx), lat=Avg(cy)).order_by())
+    total = sum(c["n"] for c in cells)
+    if total <= MAP_FEATURE_LIMIT // 2:
+        return MapData(mode="features", total=total, features=_features(qs), cells=[], truncated=False)
+    return MapData(mode="cells", total=total, features=[], truncated=False,
+                   cells=[{"lon": round(c["lon"], 4), "lat": round(c["lat"], 4), "count": c["n"]} for c in cells])
+
+
+def review_queue(*, user) -> QuerySet[Photo]:
+    """Visible photos that need a person: status ``needs_review`` or a current footprint below 0.5 confidence."""
+    low = Q(footprints__is_current=True, footprints__confidence__lt=LOW_CONFIDENCE)
+    return (photos_visible(user=user).filter(Q(status=PhotoStatus.NEEDS_REVIEW) | low)
+            .distinct().order_by("captured_at", "photo_id"))
+
+
+def batch_import_job(*, user, batch_id: int) -> Job | None:
+    """The latest ``import`` job of a batch that the user may see (the upload records it in its parameters)."""
+    return (job_list(user=user, kind=JobKind.IMPORT).filter(parameters__batch_id=batch_id)
+            .order_by("-created_at").first())
+
+
+def basemap_layers() -> list[dict]:
+    """One basemap per imagery year with its coverage (lon/lat bounds), so the map asks only for tiles that
+    exist (the XYZ endpoint answers 404 outside coverage). Oldest year first."""
+    years = (Mosaic.objects.filter(bounds__isnull=False).values("year").annotate(extent=Extent("bounds"))
+             .order_by("year"))
+    return [{"year": row["year"], "bounds": [round(v, 6) for v in row["extent"]]} for row in years]

@@ -1,0 +1,149 @@
+"""Web pages and the map's data endpoint, through Django's test client (no browser)."""
+
+import pytest
+
+from apps.core.geo import bbox_polygon
+from apps.footprints.constants import FootprintSource
+from apps.photos.constants import PhotoStatus, Visibility
+from apps.web.selectors import MAP_FEATURE_LIMIT
+from tests.factories import footprint_create, mosaic_create, photo_create, user_create
+
+pytestmark = pytest.mark.django_db
+
+
+def _grid(n: int, *, start=(10.0, 10.0), step=0.5, **photo_fields):
+    for i in range(n):
+        photo = photo_create(**photo_fields)
+        footprint_create(photo, center=(start[0] + (i % 20) * step, start[1] + (i // 20) * step), half=0.1,
+                         confidence=0.9)
+
+
+def test_map_page_renders_the_filter_form_with_values_from_the_url(client):
+    response = client.get("/", {"q": "Nile", "cloud_max": "20", "source": "manual"})
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'value="Nile"' in html and 'value="20"' in html
+    assert '<option value="manual" selected>' in html
+
+
+def test_map_data_returns_polygons_when_zoomed_in_and_filters_apply(client):
+    a = photo_create("ISS064-E-1", feature_text="Nile delta", cloud_pct=10)
+    footprint_create(a, center=(31.0, 30.5), confidence=0.9)
+    b = photo_create("ISS065-E-2", feature_text="Alps", cloud_pct=80)
+    footprint_create(b, center=(31.5, 30.5), confidence=0.3, source=FootprintSource.MANUAL)
+
+    body = client.get("/map/data", {"bbox": "30,29,33,32", "zoom": "9"}).json()
+    assert body["mode"] == "features" and body["total"] == 2
+    props = {f["properties"]["photo_id"]: f["properties"] for f in body["features"]["features"]}
+    assert props["ISS065-E-2"]["source"] == "manual" and props["ISS064-E-1"]["has_thumbnail"] is False
+
+    def ids(**params):
+        data = client.get("/map/data", {"bbox": "30,29,33,32", "zoom": "9", **params}).json()
+        return sorted(f["properties"]["photo_id"] for f in data["features"]["features"])
+
+    assert ids(q="nile") == ["ISS064-E-1"]
+    assert ids(q="065-E") == ["ISS065-E-2"]
+    assert ids(cloud_max="50") == ["ISS064-E-1"]
+    assert ids(source="manual") == ["ISS065-E-2"]
+    assert ids(confidence_min="0.5") == ["ISS064-E-1"]
+    assert ids(mission="ISS065") == ["ISS065-E-2"]
+    assert ids(bbox="-10,-10,0,0") == []
+
+
+def test_map_data_aggregates_into_cells_when_zoomed_out_and_many_match(client):
+    _grid(MAP_FEATURE_LIMIT // 2 + 1)
+
+    body = client.get("/map/data", {"bbox": "-180,-85,180,85", "zoom": "2"}).json()
+
+    assert body["mode"] == "cells"
+    assert body["features"]["features"] == []
+    assert sum(c["count"] for c in body["cells"]) == MAP_FEATURE_LIMIT // 2 + 1
+    assert len(body["cells"]) < 50
+
+
+def test_map_data_reports_bad_filters_as_400_with_the_field(client):
+    response = client.get("/map/data", {"bbox": "1,2,3", "zoom": "3"})
+    assert response.status_code == 400
+    assert "bbox" in response.json()["fields"]
+
+
+def test_map_data_and_detail_hide_private_photos_from_others(client):
+    owner = user_create()
+    private = photo_create("ISS066-E-9", visibility=Visibility.PRIVATE, owner=owner)
+    footprint_create(private, center=(5.0, 5.0))
+
+    assert client.get("/map/data", {"bbox": "0,0,10,10", "zoom": "9"}).json()["total"] == 0
+    assert client.get("/photos/ISS066-E-9/").status_code == 404
+    client.force_login(owner)
+    assert client.get("/map/data", {"bbox": "0,0,10,10", "zoom": "9"}).json()["total"] == 1
+    assert client.get("/photos/ISS066-E-9/").status_code == 200
+
+
+def test_photo_detail_shows_metadata_history_and_downloads(client):
+    photo = photo_create("ISS064-E-77", cloud_pct=15, feature_text="Lake Victoria")
+    footprint_create(photo, center=(33.0, -1.0), confidence=0.4)
+    reviewer = user_create("reviewer", is_staff=True)
+    footprint_create(photo, center=(33.1, -1.0), source=FootprintSource.MANUAL, created_by=reviewer, note="moved")
+
+    html = client.get("/photos/ISS064-E-77/").content.decode()
+
+    assert "Lake Victoria" in html and "15.0 %" in html
+    assert html.count("<tr><td>") == 2 and "reviewer" in html and "moved" in html
+    assert "/api/v1/photos/ISS064-E-77/files/original" in html
+    assert "/api/v1/footprints?photo_id=ISS064-E-77" in html
+
+
+def test_operator_pages_need_a_login_and_staff_links_show_for_staff(client):
+    for url in ("/upload/", "/jobs/", "/review/"):
+        response = client.get(url)
+        assert response.status_code == 302 and response.url.startswith("/accounts/login/")
+    assert 'href="/admin/"' not in client.get("/").content.decode()
+
+    client.force_login(user_create(is_staff=True))
+    for url in ("/upload/", "/jobs/", "/review/"):
+        assert client.get(url).status_code == 200
+    assert 'href="/admin/"' in client.get("/").content.decode()
+
+
+def test_review_queue_lists_needs_review_and_low_confidence_photos(client):
+    footprint_create(photo_create("ISS064-E-1"), confidence=0.95)
+    footprint_create(photo_create("ISS064-E-2"), confidence=0.2)
+    photo_create("ISS064-E-3", status=PhotoStatus.NEEDS_REVIEW)
+    client.force_login(user_create())
+
+    html = client.get("/review/").content.decode()
+
+    assert "ISS064-E-2" in html and "ISS064-E-3" in html and "ISS064-E-1" not in html
+
+
+def test_login_page_logs_in_and_redirects_home(client):
+    user_create("ann")
+    response = client.post("/accounts/login/", {"username": "ann", "password": "pw-for-tests-1"})
+    assert response.status_code == 302 and response.url == "/"
+    assert "ann" in client.get("/").content.decode()
+    assert client.post("/accounts/logout/").status_code == 302
+
+
+def test_map_offers_each_imagery_year_with_its_coverage_newest_first_selected(client):
+    mosaic_create(year=2019, bounds=bbox_polygon(10, 20, 30, 40))
+    mosaic_create(year=2021, bounds=bbox_polygon(0, 0, 5, 5))
+    mosaic_create(year=2021, bounds=bbox_polygon(5, 0, 10, 6))
+
+    html = client.get("/").content.decode()
+
+    assert '<option value="2021" selected>' in html and '<option value="2019">' in html
+    assert ('[{"year": 2019, "bounds": [10.0, 20.0, 30.0, 40.0]}, '
+            '{"year": 2021, "bounds": [0.0, 0.0, 10.0, 6.0]}]') in html
+
+
+def test_photo_detail_offers_the_matched_satellite_tile_side_by_side(client):
+    from tests.factories import tile_create
+
+    tile = tile_create(mosaic=mosaic_create(year=2020), zoom=8, x=150, y=100, bounds=bbox_polygon(30, 29, 31, 30))
+    footprint_create(photo_create("ISS064-E-88"), center=(30.5, 29.5), matched_tile_id=tile.pk, confidence=0.9)
+
+    html = client.get("/photos/ISS064-E-88/").content.decode()
+
+    assert 'id="tile-map"' in html
+    assert '"matchedTile": {"year": 2020, "bounds": [30.0, 29.0, 31.0, 30.0], "label": "z8/150/100 (2020)"}' in html
