@@ -73,8 +73,6 @@ def test_map_shows_footprints_filters_and_opens_a_detail_page(live_server, page,
     _assert_clean(page)
 
 
-@pytest.mark.xfail(strict=True, reason="integration bug outside apps/web: batch_upload queues the import job with "
-                   "parameters {'batch_id'} only, workers/photo_import.py reads parameters['sources'] (KeyError)")
 def test_upload_a_small_batch_and_watch_the_import_finish(live_server, page, screenshot_dir, celery_worker,
                                                           tmp_path):
     user = user_create("uploader")
