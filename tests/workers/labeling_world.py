@@ -18,18 +18,21 @@ from apps.photos.services import batch_create
 from ml.synth.config import SynthConfig, get_preset
 from ml.synth.generate import generate
 
-__all__ = ["LABEL_WORLD", "TILING", "generate_label_world", "ingest_and_import"]
+__all__ = ["LABEL_WORLD", "TILING", "TRAIN_WORLD", "generate_label_world", "ingest_and_import"]
 
 LABEL_WORLD: SynthConfig = replace(
     get_preset("tiny", 0), name="label-test", region=(30.0, 20.0, 31.6, 21.4), tile_px=128, mosaic_px_per_tile=128,
     photo_size=(384, 256), n_photos={"train": 10, "val": 4, "test": 2}, footprint_scale=0.6, cloud_probability=0.3,
     weak_label_fraction=1.0, weak_label_sigma_deg=0.3,
 )
+#: Room for ground-disjoint training pairs (the pair sampler needs several per batch) and a validation share.
+TRAIN_WORLD: SynthConfig = replace(LABEL_WORLD, name="train-test", region=(30.0, 20.0, 35.0, 24.0),
+                                   n_photos={"train": 40, "val": 2, "test": 2})
 TILING = TilingParameters(zooms=(10, 11), span=4, size_px=128)
 
 
-def generate_label_world(out: Path) -> Path:
-    generate(LABEL_WORLD, out)
+def generate_label_world(out: Path, config: SynthConfig = LABEL_WORLD) -> Path:
+    generate(config, out)
     return out
 
 
