@@ -8,13 +8,15 @@ out as validation queries against the whole tile database.
 
 ``ml.train.fit`` runs with a progress callback that writes the Job row; its run directory lives under
 ``ASTROLOC_TRAIN_DIR`` (default: the system temp dir) per job, so a redelivered job resumes from its
-``last.pt``; it is removed once the version is registered. The best checkpoint goes into Django storage as a new ``ModelVersion`` (architecture and data
-config from the checkpoint, metrics with validation recall of the trained and of the untrained model),
-linked to the job. It is not activated unless ``activate`` is true.
+``last.pt``; it is removed once the version is registered. The best checkpoint goes into Django storage
+as a new ``ModelVersion`` (architecture and data config from the checkpoint, metrics with validation
+recall of the trained and of the untrained model), linked to the job. It is not activated unless
+``activate`` is true.
 
 Parameters: ``model_preset`` (default ``resnet18_gem``), ``image_size``, ``name``, ``activate``,
-``val_fraction`` (default 0.25), ``zooms`` (database images used, default all) and any ``ml.train.TrainConfig`` field (``iterations``, ``pairs_per_batch``,
-``mum_locations_per_batch``, ``num_clusters``, ``seed``, ``lr``, ``device``, ...).
+``val_fraction`` (default 0.25), ``zooms`` (database images used, default all) and any
+``ml.train.TrainConfig`` field (``iterations``, ``pairs_per_batch``, ``mum_locations_per_batch``,
+``num_clusters``, ``seed``, ``lr``, ``device``, ...).
 """
 
 import logging

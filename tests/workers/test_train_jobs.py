@@ -13,7 +13,7 @@ from workers.train import labeled_photo_records, tile_records
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
 TRAIN = {
-    "model_preset": "resnet18_gem", "image_size": 64, "iterations": 40, "pairs_per_batch": 3,
+    "model_preset": "resnet18_gem", "image_size": 64, "iterations": 120, "pairs_per_batch": 3,
     "mum_locations_per_batch": 4, "num_clusters": 2, "recluster_every": 1000, "checkpoint_every": 20,
     "val_fraction": 0.34, "seed": 0, "device": "cpu", "num_threads": 1, "embed_batch_size": 32, "lr": 3e-4,
     "zooms": [11],
@@ -47,5 +47,5 @@ def test_label_pairs_train_register(celery_worker, train_world):
     assert version.training_job_id == job.pk and not version.is_active
     assert version.architecture["backbone"] == "resnet18" and version.embedding_dim == 256
     assert version.data_config["input_size"] == 64 and version.checkpoint.name.endswith(".pt")
-    assert version.metrics["iterations"] == 40 and version.metrics["val_photos"] >= 1
+    assert version.metrics["iterations"] == 120 and version.metrics["val_photos"] >= 1
     assert version.metrics["val_R@5"] > version.metrics["untrained_val_R@5"]
