@@ -140,11 +140,11 @@ def label_photos(ctx: JobContext) -> dict[str, Any]:
         photo = Photo.objects.filter(pk=pk).first()
         mine = Footprint.objects.filter(photo_id=pk, job_id=ctx.job_id, is_current=True).first()
         if photo is None:
-            outcome = {"accepted": False, "reason": "photo deleted before labeling"}
+            outcome = {"accepted": False, "skipped": True, "reason": "photo deleted before labeling"}
         elif mine is not None:
             outcome = {"accepted": True, "footprint_id": mine.pk, "inliers": mine.inliers, "resumed": True}
         elif photo.footprints.filter(is_current=True).exists():
-            outcome = {"accepted": False, "reason": "skipped: the photo got a footprint meanwhile"}
+            outcome = {"accepted": False, "skipped": True, "reason": "the photo got a footprint meanwhile"}
         else:
             outcome = _record(photo, _label_one(photo, matcher, cfg, uncertainty_km), ctx.job_id)
         seconds = time.monotonic() - started
@@ -154,13 +154,15 @@ def label_photos(ctx: JobContext) -> dict[str, Any]:
                     "accepted" if outcome["accepted"] else f"rejected ({outcome.get('reason')})", seconds)
         ctx.save_partial(min((i + 1) / max(len(pks), 1), 0.99), f"photo {i + 1}/{len(pks)}")
     accepted = sum(1 for o in outcomes.values() if o["accepted"])
+    skipped = sum(1 for o in outcomes.values() if o.get("skipped"))
     n = len(outcomes)
     return {
         "photo_pks": pks,
         "outcomes": outcomes,
         "labeled": n,
         "accepted": accepted,
-        "needs_review": n - accepted,
+        "needs_review": n - accepted - skipped,
+        "skipped": skipped,
         "seconds": round(ctx.partial.get("seconds", 0.0), 3),
         "seconds_per_photo": round(ctx.partial.get("seconds", 0.0) / n, 3) if n else None,
     }

@@ -83,3 +83,15 @@ def test_unknown_config_key_fails_the_job_with_the_valid_keys(labeled_batch):
     job = Job.objects.create(kind=JobKind.LABEL, parameters={"config": {"max_zoom": 3}}, queue="gpu")
     with pytest.raises(ValueError, match=r"unknown labeling config keys \['max_zoom'\]; valid keys: .*max_zooms"):
         label_photos(JobContext(job.pk, job.parameters, {}, 1))
+
+
+def test_label_photos_command_in_process_then_nothing_to_do(label_world, labeled_batch, capsys):
+    from django.core.management import call_command
+
+    call_command("label_photos", "--batch", str(labeled_batch.pk), "--in-process")
+    out = capsys.readouterr().out
+    accepted = Footprint.objects.filter(photo__batch=labeled_batch, source=FootprintSource.AUTO_LABEL).count()
+    assert "10 photos to label" in out and f"{accepted} of 10 photos localized" in out and "needs review: " in out
+
+    call_command("label_photos", "--photo", str(Footprint.objects.first().photo_id), "--in-process")
+    assert "nothing to do" in capsys.readouterr().out

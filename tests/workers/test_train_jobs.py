@@ -1,4 +1,10 @@
-"""Label -> training pairs -> a short `train` job through the real worker -> a new ModelVersion."""
+"""Label -> training pairs -> a short `train` job through the real worker -> a new ModelVersion.
+
+~2.5 min on 2 shared CPU cores (slow). The recall comparison is on 6 held-out labeled photos against 408
+database images, resnet18 from random initialisation (no pretrained weights offline), 120 iterations, seed 0:
+measured R@1 0.33 vs 0.00 untrained, R@5 0.67 vs 0.50, R@20 1.00 vs 0.67. Six queries make that a thin
+margin (one query at R@5); the run is seeded and single-threaded, so it repeats on this machine.
+"""
 
 import pytest
 
@@ -10,7 +16,7 @@ from tests.workers.labeling_world import TRAIN_WORLD, generate_label_world, inge
 from tests.workers.test_job_runner import wait_final
 from workers.train import labeled_photo_records, tile_records
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker, pytest.mark.slow]
 
 TRAIN = {
     "model_preset": "resnet18_gem", "image_size": 64, "iterations": 120, "pairs_per_batch": 3,
@@ -34,7 +40,6 @@ def test_label_pairs_train_register(celery_worker, train_world):
 
     pairs = footprint_tile_pairs()
     photos = labeled_photo_records()
-    print("labeled", label.result["accepted"], "of", label.result["labeled"], "pairs", len(pairs))
     assert len(photos) == len({p.photo_id for p in pairs}) >= 3
     assert len(tile_records()) > 0
 
@@ -43,7 +48,6 @@ def test_label_pairs_train_register(celery_worker, train_world):
     job.refresh_from_db()
     assert job.status == JobStatus.SUCCEEDED, f"{job.error}\n{celery_worker.log_tail()}"
     version = ModelVersion.objects.get(pk=job.result["model_version_id"])
-    print("metrics", version.metrics)
     assert version.training_job_id == job.pk and not version.is_active
     assert version.architecture["backbone"] == "resnet18" and version.embedding_dim == 256
     assert version.data_config["input_size"] == 64 and version.checkpoint.name.endswith(".pt")

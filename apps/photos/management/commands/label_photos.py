@@ -59,7 +59,7 @@ class Command(BaseCommand):
             raise CommandError(f"job #{job.pk} {job.status}: {job.error.splitlines()[0] if job.error else ''}")
         r = job.result
         for pk, outcome in sorted(r["outcomes"].items(), key=lambda item: int(item[0])):
-            if not outcome["accepted"]:
+            if not outcome["accepted"] and not outcome.get("skipped"):
                 self.stdout.write(f"  photo {pk}: needs review: {outcome.get('reason', '')}")
         self.stdout.write(self.style.SUCCESS(
             f"job #{job.pk} succeeded: {r['accepted']} of {r['labeled']} photos localized, {r['needs_review']} "
