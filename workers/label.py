@@ -28,6 +28,7 @@ from celery import shared_task
 from apps.footprints.models import Footprint
 from apps.footprints.services import footprint_auto_label
 from apps.imagery.selectors import tile_list
+from apps.photos.metadata import CENTER_UNCERTAINTY_KM
 from apps.photos.models import Photo
 from apps.photos.selectors import photos_to_label
 from apps.photos.services import photo_mark_needs_review
@@ -40,9 +41,6 @@ from workers.jobs import JobContext, run_job
 __all__ = ["LabelInputError", "label", "label_config", "label_photos"]
 
 logger = logging.getLogger(__name__)
-
-#: Used when neither the job nor the photo gives one: +-1 degree, NASA's usual precision.
-DEFAULT_UNCERTAINTY_KM = 111.0
 
 
 class LabelInputError(ValueError):
@@ -95,7 +93,7 @@ def _label_one(photo: Photo, matcher: BaseMatcher, cfg: LabelConfig, uncertainty
     if image is None:
         return LabelResult(False, reason=f"cannot read the photo file {photo.image.name}: missing or not an image")
     center = (photo.center_point.x, photo.center_point.y)
-    uncertainty = uncertainty_km or photo.center_uncertainty_km or DEFAULT_UNCERTAINTY_KM
+    uncertainty = uncertainty_km or photo.center_uncertainty_km or CENTER_UNCERTAINTY_KM
     records = _tile_records(center, _search_radius_km(photo, uncertainty, (image.shape[1], image.shape[0])))
     if not records:
         return LabelResult(False, reason=f"no satellite imagery within {uncertainty:.0f} km of the weak label "
