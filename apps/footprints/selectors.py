@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.gis.geos import GEOSGeometry, Point, Polygon
+from django.db import connection
 from django.db.models import (
     BooleanField,
     Exists,
@@ -30,15 +31,18 @@ from django.db.models.functions import Cast
 
 from apps.core.geo import bbox_geometry, bbox_polygon
 from apps.footprints.models import Footprint
+from apps.imagery.models import SatelliteTile
 from apps.photos.models import Photo
 from apps.photos.selectors import photo_visible_q
 
 __all__ = [
     "FOOTPRINT_FEATURE_PROPERTIES",
     "FootprintFilter",
+    "FootprintTilePair",
     "GeoDWithin",
     "footprint_feature_text",
     "footprint_history",
+    "footprint_tile_pairs",
     "footprints_filtered",
     "footprints_visible",
     "photo_feature_text",
@@ -255,3 +259,37 @@ def photo_feature_text() -> Expression:
         ),
     ), TextField())
 
+
+
+@dataclass(frozen=True)
+class FootprintTilePair:
+    """A training positive: a photo's current footprint overlaps a database image by ``iou``."""
+
+    photo_id: int  # Photo primary key
+    tile_id: int  # SatelliteTile primary key
+    iou: float
+
+
+_PAIRS_SQL = """
+SELECT f.photo_id, t.id, ST_Area(ST_Intersection(f.polygon, t.bounds)::geography)
+                         / NULLIF(ST_Area(ST_Union(f.polygon, t.bounds)::geography), 0) AS iou
+FROM {footprint} f JOIN {tile} t ON ST_Intersects(f.polygon, t.bounds)
+WHERE f.is_current
+"""
+
+
+def footprint_tile_pairs(*, min_iou: float = 0.2, photo_ids: Sequence[int] | None = None) -> list[FootprintTilePair]:
+    """(photo, tile) pairs whose IoU on the ground (geodesic areas) exceeds ``min_iou``: the paper's rule.
+
+    Only current footprints count (the accepted one of each photo, whatever made it); ordered by photo, tile.
+    """
+    sql = _PAIRS_SQL.format(footprint=Footprint._meta.db_table, tile=SatelliteTile._meta.db_table)
+    params: list = []
+    if photo_ids is not None:
+        sql += " AND f.photo_id = ANY(%s)"
+        params.append(list(photo_ids))
+    sql = f"SELECT * FROM ({sql}) pairs WHERE iou > %s ORDER BY 1, 2"
+    params.append(float(min_iou))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [FootprintTilePair(int(p), int(t), float(iou)) for p, t, iou in cursor.fetchall()]

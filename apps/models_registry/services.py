@@ -1,10 +1,15 @@
-"""Writes on the registry: activating a version, and the per-version HNSW index of its embeddings."""
+"""Writes on the registry: registering a trained version, activating one, and the per-version HNSW index
+of its embeddings."""
 
+from pathlib import Path
+from typing import Any
+
+from django.core.files import File
 from django.db import connection, transaction
 
 from apps.models_registry.models import ModelVersion, TileEmbedding
 
-__all__ = ["embedding_index_create", "embedding_index_name", "model_version_activate"]
+__all__ = ["embedding_index_create", "embedding_index_name", "model_version_activate", "model_version_register"]
 
 
 def model_version_activate(*, model_version: ModelVersion) -> ModelVersion:
@@ -39,3 +44,36 @@ def embedding_index_create(*, model_version: ModelVersion, m: int = 16, ef_const
             f"WHERE model_version_id = {int(model_version.pk)}"
         )
     return name
+
+
+def model_version_register(
+    *,
+    name: str,
+    checkpoint_path: Path,
+    architecture: dict[str, Any],
+    data_config: dict[str, Any],
+    embedding_dim: int,
+    metrics: dict[str, Any],
+    training_job_id: int | None = None,
+    activate: bool = False,
+) -> ModelVersion:
+    """Record a trained model: its checkpoint file goes into storage, the row says how to rebuild it.
+
+    Idempotent by ``name``: registering the same name again returns the existing row untouched (a
+    redelivered train job must not create a second version). Not active unless ``activate``.
+    """
+    existing = ModelVersion.objects.filter(name=name).first()
+    if existing is not None:
+        return existing
+    checkpoint_path = Path(checkpoint_path)
+    if not checkpoint_path.is_file():
+        raise FileNotFoundError(f"checkpoint {checkpoint_path} not found: the training run did not write it")
+    with transaction.atomic():
+        version = ModelVersion(name=name, architecture=architecture, data_config=data_config,
+                               embedding_dim=embedding_dim, metrics=metrics, training_job_id=training_job_id)
+        with checkpoint_path.open("rb") as fh:
+            version.checkpoint.save(f"{name}.pt", File(fh), save=False)
+        version.save()
+    if activate:
+        version = model_version_activate(model_version=version)
+    return version

@@ -1,13 +1,15 @@
 """Reads of photos and batches, always through visibility: a private photo exists only for its owner, its
 group and staff. Every list, search, STAC result and file URL starts from ``photo_visible_q``."""
 
+from collections.abc import Sequence
+
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, Q, QuerySet
 
 from apps.photos.constants import Visibility
 from apps.photos.models import Batch, Photo
 
-__all__ = ["batch_list", "photo_get", "photo_visible_q", "photos_visible"]
+__all__ = ["batch_list", "photo_get", "photo_visible_q", "photos_to_label", "photos_visible"]
 
 
 def photo_visible_q(user, *, prefix: str = "") -> Q:
@@ -39,3 +41,18 @@ def batch_list(*, user) -> QuerySet[Batch]:
     if not user.is_staff:
         qs = qs.filter(created_by=user)
     return qs.annotate(photo_count=Count("photos"))
+
+
+def photos_to_label(*, photo_ids: Sequence[int] | None = None, batch_id: int | None = None) -> QuerySet[Photo]:
+    """Photos automated labeling can work on: a weak center point and no current footprint.
+
+    ``photo_ids`` (primary keys) or ``batch_id`` narrow the set; neither means every such photo. A photo that
+    already has a footprint (imported, manual, or labeled by an earlier run) is never relabeled. For jobs,
+    not users: no visibility filter.
+    """
+    qs = Photo.objects.filter(center_point__isnull=False).exclude(footprints__is_current=True)
+    if photo_ids is not None:
+        qs = qs.filter(pk__in=list(photo_ids))
+    if batch_id is not None:
+        qs = qs.filter(batch_id=batch_id)
+    return qs.order_by("pk")

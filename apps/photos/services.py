@@ -62,6 +62,7 @@ __all__ = [
     "batch_import_file",
     "batch_import_plan",
     "photo_import",
+    "photo_mark_needs_review",
     "photos_queue_next_steps",
 ]
 
@@ -364,3 +365,9 @@ def batch_fail(*, batch_id: int, error: str) -> None:
         batch.report = {**batch.report, "error": error}
         batch.save(update_fields=["status", "report"])
 
+
+
+# --- labeling outcomes --------------------------------------------------------------------------------
+def photo_mark_needs_review(*, photo: Photo, reason: str) -> None:
+    """Automated labeling found no acceptable footprint: a person should look, and ``reason`` says why."""
+    Photo.objects.filter(pk=photo.pk).update(status=PhotoStatus.NEEDS_REVIEW, status_reason=reason)
