@@ -20,17 +20,24 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 
+from apps.core.constants import JobKind  # noqa: E402
 from apps.core.jobrun import job_wait  # noqa: E402
 from apps.core.models import Job  # noqa: E402
+from apps.core.services import job_enqueue  # noqa: E402
 from apps.footprints.models import Footprint  # noqa: E402
 from apps.imagery.models import SatelliteTile  # noqa: E402
 from apps.imagery.services import TilingParameters, mosaic_ingest  # noqa: E402
-from apps.photos.models import Photo  # noqa: E402
+from apps.models_registry.models import ModelVersion  # noqa: E402
+from apps.photos.models import Batch, Photo  # noqa: E402
+from apps.photos.selectors import photos_to_label  # noqa: E402
 from apps.photos.services import batch_create  # noqa: E402
 from ml.synth.config import get_preset  # noqa: E402
 from ml.synth.generate import generate  # noqa: E402
 
 DEMO_BATCH_NAME = "Synthetic Earth demo photos"
+DEMO_MODEL_NAME = "demo-resnet18-gem"
+# A small model trained from scratch on the CPU: a few minutes on 2 cores (DESIGN: ViT-B + SALAD is for GPUs).
+DEMO_TRAINING = {"model_preset": "resnet18_gem", "image_size": 96, "iterations": 300, "activate": True}
 
 
 @dataclass
@@ -102,6 +109,27 @@ def stage_import(root: Path) -> None:
     follow(batch.job, "import photos")
 
 
+def stage_label() -> None:
+    """Weakly labeled photos (a center point) -> matching -> auto-label footprints or `needs review`."""
+    batch = Batch.objects.filter(name=DEMO_BATCH_NAME).first()
+    pending = photos_to_label(batch_id=batch.pk) if batch else Photo.objects.none()
+    if not pending.exists():
+        follow(None, "auto-label")
+        return
+    follow(job_enqueue(kind=JobKind.LABEL, parameters={"batch_id": batch.pk}), "auto-label")
+
+
+def stage_train() -> None:
+    """Train the demo model on the auto-labeled pairs + all tiles (MUM), and activate it."""
+    if ModelVersion.objects.filter(name=DEMO_MODEL_NAME).exists():
+        follow(None, "train model")
+        return
+    if not Footprint.objects.current().filter(source="auto_label").exists():
+        follow(None, "train model", skipped="skipped: no auto-labeled photo to train on")
+        return
+    follow(job_enqueue(kind=JobKind.TRAIN, parameters={"name": DEMO_MODEL_NAME, **DEMO_TRAINING}), "train model")
+
+
 def summary() -> str:
     lines = [
         f"tiles: {SatelliteTile.objects.count()}",
@@ -126,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     root = stage_synth(args.data, args.preset, args.seed)
     stage_ingest(root, args.preset)
     stage_import(root)
+    stage_label()
+    stage_train()
     print(f"\nDemo pipeline finished in {time.monotonic() - started:.0f}s\n{summary()}")
     return 0
 
