@@ -9,7 +9,14 @@ from django.db.models import QuerySet
 
 from apps.models_registry.models import ModelVersion, TileEmbedding
 
-__all__ = ["TileNeighbour", "model_version_list", "tile_embedding_nearest"]
+__all__ = [
+    "TileNeighbour",
+    "model_version_active",
+    "model_version_list",
+    "tile_embedding_matrix",
+    "tile_embedding_nearest",
+    "tiles_without_embeddings",
+]
 
 
 @dataclass(frozen=True)
@@ -66,3 +73,42 @@ def tile_embedding_nearest(
 def model_version_list() -> "QuerySet[ModelVersion]":
     """Model versions, newest first (the active one flagged)."""
     return ModelVersion.objects.order_by("-created_at")
+
+
+def model_version_active() -> ModelVersion | None:
+    """The version retrieval uses now, or None when none is active."""
+    return ModelVersion.objects.filter(is_active=True).first()
+
+
+def tiles_without_embeddings(*, model_version: ModelVersion) -> QuerySet:
+    """Satellite tiles with no embedding under ``model_version`` (what an embed job still has to do)."""
+    from apps.imagery.models import SatelliteTile
+
+    done = TileEmbedding.objects.filter(model_version=model_version).values("tile_id")
+    return SatelliteTile.objects.exclude(pk__in=done).order_by("pk")
+
+
+def tile_embedding_matrix(
+    *, model_version: ModelVersion, tile_ids: Sequence[int] | None = None
+) -> tuple[list[int], list[int], list[list[float]]]:
+    """(tile ids, rotations, vectors) of a version's embeddings, ordered by tile then rotation.
+
+    Vectors come back as lists of floats (parsed from pgvector's text form), ``tile_ids`` restricts the rows.
+    """
+    table = TileEmbedding._meta.db_table
+    sql = f"SELECT tile_id, rotation, vector::text FROM {table} WHERE model_version_id = %s"
+    params: list[object] = [int(model_version.pk)]
+    if tile_ids is not None:
+        sql += " AND tile_id = ANY(%s)"
+        params.append([int(t) for t in tile_ids])
+    sql += " ORDER BY tile_id, rotation"
+    ids: list[int] = []
+    rotations: list[int] = []
+    vectors: list[list[float]] = []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for tile_id, rotation, text in cursor.fetchall():
+            ids.append(tile_id)
+            rotations.append(rotation)
+            vectors.append([float(v) for v in text[1:-1].split(",")])
+    return ids, rotations, vectors
