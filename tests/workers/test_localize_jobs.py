@@ -1,0 +1,165 @@
+"""Embed and localize jobs: through the real worker where the queueing matters, in-process for the rest."""
+
+import pytest
+from django.core.files.storage import default_storage
+
+from apps.core.constants import JobKind, JobStatus
+from apps.core.geo import bbox_polygon
+from apps.core.jobrun import job_run_here
+from apps.core.services import job_enqueue
+from apps.footprints.constants import FootprintSource
+from apps.footprints.models import Footprint
+from apps.imagery.models import SatelliteTile
+from apps.models_registry.models import TileEmbedding
+from apps.models_registry.services import model_version_activate
+from apps.photos.constants import PhotoStatus
+from tests.factories import footprint_create
+from tests.workers.localize_fixtures import GRID, make_grid, make_version, noise_photo, photo_from_tile
+from tests.workers.test_job_runner import wait_final
+from workers.embed import index_files
+
+pytestmark = [pytest.mark.django_db(transaction=True)]
+
+TILES = GRID * GRID
+
+
+def _embed(version, *, worker: bool):
+    job = job_enqueue(kind=JobKind.EMBED, parameters={"model_version_id": version.pk})
+    if worker:
+        wait_final(job)
+        job.refresh_from_db()
+    else:
+        job = job_run_here(job)
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    return job
+
+
+def _localize(parameters, *, worker: bool = False):
+    job = job_enqueue(kind=JobKind.LOCALIZE, parameters=parameters)
+    if worker:
+        wait_final(job)
+        job.refresh_from_db()
+    else:
+        job = job_run_here(job)
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    return job
+
+
+@pytest.mark.worker
+def test_embed_writes_tiles_x4_rows_and_a_rerun_adds_nothing(celery_worker):
+    make_grid()
+    version = make_version("embed-v1", seed=0)
+
+    job = _embed(version, worker=True)
+
+    assert TileEmbedding.objects.filter(model_version=version).count() == TILES * 4 == job.result["rows_written"]
+    assert job.result["faiss_kind"] == "flat" and job.result["vectors"] == TILES * 4
+    assert all(default_storage.exists(name) for name in index_files(version.pk).values())
+    again = _embed(version, worker=True)
+    assert again.result["tiles_embedded_now"] == 0 and again.result["rows_written"] == 0
+    assert TileEmbedding.objects.filter(model_version=version).count() == TILES * 4
+
+
+@pytest.mark.worker
+def test_localize_job_verifies_publishes_and_keeps_history(celery_worker):
+    grid = make_grid()
+    version = make_version("loc-v1", seed=0)
+    _embed(version, worker=False)
+    model_version_activate(model_version=version)
+    photo = photo_from_tile(grid, (1, 2))
+    lost = noise_photo()
+
+    job = _localize({"photo_ids": [photo.pk, lost.pk]}, worker=True)
+
+    photo.refresh_from_db()
+    lost.refresh_from_db()
+    assert photo.status == PhotoStatus.LOCALIZED, job.result["photos"][str(photo.pk)]
+    first = Footprint.objects.get(photo=photo)
+    assert first.source == FootprintSource.RETRIEVAL and first.is_current and first.model_version_id == version.pk
+    assert first.inliers >= 10 and 0.5 <= first.confidence < 1 and first.job_id == job.pk
+    assert first.polygon.intersects(grid.tiles[(1, 2)].bounds)
+    assert lost.status == PhotoStatus.NEEDS_REVIEW and "verified" in lost.status_reason
+    assert job.result["photos"][str(lost.pk)]["candidates"], "unverified candidates are kept for review"
+    assert not Footprint.objects.filter(photo=lost).exists()
+
+    # Same result again: nothing new. A different current footprint (manual): retrieval adds one, history kept.
+    again = _localize({"photo_ids": [photo.pk]})
+    assert again.result["photos"][str(photo.pk)]["created"] is False
+    assert Footprint.objects.filter(photo=photo).count() == 1
+    footprint_create(photo, center=(20.0, 10.0), source=FootprintSource.MANUAL)
+    third = _localize({"photo_ids": [photo.pk]})
+    assert third.result["photos"][str(photo.pk)]["created"] is True
+    history = list(Footprint.objects.filter(photo=photo).order_by("created_at"))
+    assert [f.source for f in history] == [FootprintSource.RETRIEVAL, FootprintSource.MANUAL, FootprintSource.RETRIEVAL]
+    assert [f.is_current for f in history] == [False, False, True]
+
+
+def test_activating_a_new_version_does_not_mix_embeddings():
+    grid = make_grid()
+    v1, v2 = make_version("mix-v1", seed=1), make_version("mix-v2", seed=2)
+    _embed(v1, worker=False)
+    model_version_activate(model_version=v1)
+    photo = photo_from_tile(grid, (2, 1))
+    job1 = _localize({"photo_ids": [photo.pk]})
+    _embed(v2, worker=False)
+    model_version_activate(model_version=v2)
+    job2 = _localize({"photo_ids": [photo.pk]})
+
+    assert TileEmbedding.objects.filter(model_version=v1).count() == TileEmbedding.objects.filter(
+        model_version=v2).count() == TILES * 4
+    assert job1.result["model_version_id"] == v1.pk and job2.result["model_version_id"] == v2.pk
+    from workers.localize import runtime_for
+
+    runtime = runtime_for(v2)
+    assert runtime.model_version_id == v2.pk
+    assert runtime.descriptors.shape == (TILES, 4, v2.embedding_dim)
+    for fp in Footprint.objects.filter(photo=photo):
+        assert fp.model_version_id in (v1.pk, v2.pk) and fp.job_id in (job1.pk, job2.pk)
+        assert fp.model_version_id == (v1.pk if fp.job_id == job1.pk else v2.pk)
+
+
+def test_prior_with_no_tiles_ends_in_review_with_a_reason():
+    grid = make_grid()
+    version = make_version("empty-v1", seed=0)
+    _embed(version, worker=False)
+    model_version_activate(model_version=version)
+    photo = photo_from_tile(grid, (0, 0))
+
+    job = _localize({"photo_ids": [photo.pk], "bbox": [-60.0, -10.0, -59.0, -9.0]})
+
+    photo.refresh_from_db()
+    assert photo.status == PhotoStatus.NEEDS_REVIEW
+    assert "no candidate tiles within the spatial prior" in photo.status_reason
+    assert job.result["counts"] == {PhotoStatus.NEEDS_REVIEW: 1}
+
+
+def test_sql_prior_path_returns_only_tiles_within_the_region():
+    grid = make_grid()
+    version = make_version("prior-v1", seed=0)
+    _embed(version, worker=False)
+    from workers.localize import runtime_for
+    from workers.retrieval import photo_prior, retrieve
+
+    runtime = runtime_for(version)
+    photo = photo_from_tile(grid, (1, 1), uncertainty_km=10.0)
+    prior = photo_prior(photo)
+    inside = set(SatelliteTile.objects.filter(bounds__intersects=prior.region).values_list("pk", flat=True))
+    assert prior.kind == "center" and 0 < len(inside) < TILES
+
+    sql = retrieve(photo, version, runtime, prior=prior)
+    everywhere = retrieve(photo, version, runtime, prior=None)
+
+    assert sql.stage == "sql" and {c.tile_id for c in sql.candidates} == inside
+    assert everywhere.stage == "faiss" and len(everywhere.candidates) == TILES
+    region = bbox_polygon(10.0, 45.0, 10.3, 45.3)
+    user = retrieve(photo, version, runtime, prior=photo_prior(photo, region=region))
+    assert {c.tile_id for c in user.candidates} == set(
+        SatelliteTile.objects.filter(bounds__intersects=region).values_list("pk", flat=True))
+
+
+def test_visibility_radius_matches_the_horizon_and_shrinks_for_near_vertical():
+    from workers.retrieval import visibility_radius_km
+
+    assert 2200 < visibility_radius_km(420.0, 90.0) < 2350
+    assert 200 < visibility_radius_km(420.0, 30.0) < 300
+    assert visibility_radius_km(420.0, 0.0) == pytest.approx(0.0, abs=1e-6)
