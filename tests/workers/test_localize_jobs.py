@@ -4,7 +4,7 @@ import pytest
 from django.core.files.storage import default_storage
 
 from apps.core.constants import JobKind, JobStatus
-from apps.core.geo import bbox_polygon
+from apps.core.geo import bbox_polygon, lonlat_point
 from apps.core.jobrun import job_run_here
 from apps.core.services import job_enqueue
 from apps.footprints.constants import FootprintSource
@@ -14,7 +14,7 @@ from apps.models_registry.models import TileEmbedding
 from apps.models_registry.services import model_version_activate
 from apps.photos.constants import PhotoStatus
 from tests.factories import footprint_create
-from tests.workers.localize_fixtures import GRID, make_grid, make_version, noise_photo, photo_from_tile
+from tests.workers.localize_fixtures import GRID, cell_center, make_grid, make_version, noise_photo, photo_from_tile
 from tests.workers.test_job_runner import wait_final
 from workers.embed import index_files
 
@@ -34,10 +34,10 @@ def _embed(version, *, worker: bool):
     return job
 
 
-def _localize(parameters, *, worker: bool = False):
+def _localize(parameters, *, worker: bool = False, timeout: float = 120.0):
     job = job_enqueue(kind=JobKind.LOCALIZE, parameters=parameters)
     if worker:
-        wait_final(job)
+        wait_final(job, timeout=timeout)
         job.refresh_from_db()
     else:
         job = job_run_here(job)
@@ -64,10 +64,10 @@ def test_embed_writes_tiles_x4_rows_and_a_rerun_adds_nothing(celery_worker):
 def test_localize_job_verifies_publishes_and_keeps_history(celery_worker):
     grid = make_grid()
     version = make_version("loc-v1", seed=0)
-    _embed(version, worker=False)
+    _embed(version, worker=True)
     model_version_activate(model_version=version)
     photo = photo_from_tile(grid, (1, 2))
-    lost = noise_photo()
+    lost = noise_photo(center_point=lonlat_point(*cell_center(1, 1)), center_uncertainty_km=40.0)
 
     job = _localize({"photo_ids": [photo.pk, lost.pk]}, worker=True)
 
@@ -83,11 +83,11 @@ def test_localize_job_verifies_publishes_and_keeps_history(celery_worker):
     assert not Footprint.objects.filter(photo=lost).exists()
 
     # Same result again: nothing new. A different current footprint (manual): retrieval adds one, history kept.
-    again = _localize({"photo_ids": [photo.pk]})
+    again = _localize({"photo_ids": [photo.pk]}, worker=True)
     assert again.result["photos"][str(photo.pk)]["created"] is False
     assert Footprint.objects.filter(photo=photo).count() == 1
     footprint_create(photo, center=(20.0, 10.0), source=FootprintSource.MANUAL)
-    third = _localize({"photo_ids": [photo.pk]})
+    third = _localize({"photo_ids": [photo.pk]}, worker=True)
     assert third.result["photos"][str(photo.pk)]["created"] is True
     history = list(Footprint.objects.filter(photo=photo).order_by("created_at"))
     assert [f.source for f in history] == [FootprintSource.RETRIEVAL, FootprintSource.MANUAL, FootprintSource.RETRIEVAL]
