@@ -3,9 +3,10 @@
 import pytest
 from django.core.files.storage import default_storage
 
-from apps.core.constants import JobKind, JobStatus
+from apps.core.constants import JOB_KIND_QUEUE, JobKind, JobStatus
 from apps.core.geo import bbox_polygon, lonlat_point
 from apps.core.jobrun import job_run_here
+from apps.core.models import Job
 from apps.core.services import job_enqueue
 from apps.footprints.constants import FootprintSource
 from apps.footprints.models import Footprint
@@ -23,8 +24,15 @@ pytestmark = [pytest.mark.django_db(transaction=True)]
 TILES = GRID * GRID
 
 
+def _job(kind: str, parameters: dict, worker: bool) -> Job:
+    """Queued for the session's worker, or a bare row run here (never sent, so no worker races for it)."""
+    if worker:
+        return job_enqueue(kind=kind, parameters=parameters)
+    return Job.objects.create(kind=kind, parameters=parameters, queue=JOB_KIND_QUEUE[kind])
+
+
 def _embed(version, *, worker: bool):
-    job = job_enqueue(kind=JobKind.EMBED, parameters={"model_version_id": version.pk})
+    job = _job(JobKind.EMBED, {"model_version_id": version.pk}, worker)
     if worker:
         wait_final(job)
         job.refresh_from_db()
@@ -35,7 +43,7 @@ def _embed(version, *, worker: bool):
 
 
 def _localize(parameters, *, worker: bool = False, timeout: float = 120.0):
-    job = job_enqueue(kind=JobKind.LOCALIZE, parameters=parameters)
+    job = _job(JobKind.LOCALIZE, parameters, worker)
     if worker:
         wait_final(job, timeout=timeout)
         job.refresh_from_db()
