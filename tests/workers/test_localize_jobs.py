@@ -171,3 +171,63 @@ def test_visibility_radius_matches_the_horizon_and_shrinks_for_near_vertical():
     assert 2200 < visibility_radius_km(420.0, 90.0) < 2350
     assert 200 < visibility_radius_km(420.0, 30.0) < 300
     assert visibility_radius_km(420.0, 0.0) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_embed_resumes_after_the_chunks_already_written():
+    grid = make_grid()
+    version = make_version("resume-v1", seed=0)
+    from apps.models_registry.services import tile_embeddings_copy
+
+    done = [grid.tiles[(0, j)].pk for j in range(GRID)]
+    unit = [1.0] + [0.0] * (version.embedding_dim - 1)
+    tile_embeddings_copy(model_version=version, tile_ids=done, vectors=[[unit] * 4] * len(done))
+
+    job = _embed(version, worker=False)
+
+    assert job.result["tiles_embedded_now"] == TILES - GRID and job.result["rows_written"] == (TILES - GRID) * 4
+    assert TileEmbedding.objects.filter(model_version=version).count() == TILES * 4
+    assert TileEmbedding.objects.filter(model_version=version, tile_id__in=done).count() == GRID * 4
+
+
+def test_retrieval_footprint_record_adds_only_when_it_differs():
+    from apps.footprints.services import retrieval_footprint_record
+    from tests.factories import photo_create
+
+    photo = photo_create()
+    version = make_version("fp-v1", seed=0)
+    square = [(10.0, 45.2), (10.2, 45.2), (10.2, 45.0), (10.0, 45.0)]
+    nudged = [(lon + 0.001, lat) for lon, lat in square]
+    moved = [(lon + 0.1, lat) for lon, lat in square]
+    kwargs = {"confidence": 0.8, "inliers": 40, "matched_tile_id": None, "matched_rotation": 0,
+              "model_version_id": version.pk, "job_id": None}
+
+    first, created1 = retrieval_footprint_record(photo=photo, corners=square, **kwargs)
+    same, created2 = retrieval_footprint_record(photo=photo, corners=nudged, **kwargs)
+    other, created3 = retrieval_footprint_record(photo=photo, corners=moved, **kwargs)
+
+    assert (created1, created2, created3) == (True, False, True) and same.pk == first.pk
+    assert list(Footprint.objects.filter(photo=photo, is_current=True)) == [other]
+    assert Footprint.objects.filter(photo=photo).count() == 2
+    photo.refresh_from_db()
+    assert photo.status == PhotoStatus.LOCALIZED and photo.status_reason == ""
+
+
+@pytest.mark.worker
+def test_commands_embed_activate_and_localize_through_the_worker(celery_worker):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    grid = make_grid()
+    version = make_version("cmd-v1", seed=0)
+    photo = photo_from_tile(grid, (2, 2))
+    out = StringIO()
+
+    call_command("embed_tiles", "--model-version", str(version.pk), "--wait", "--activate", stdout=out)
+    call_command("localize_photos", "--photo", photo.photo_id, "--wait", stdout=out)
+
+    version.refresh_from_db()
+    photo.refresh_from_db()
+    assert version.is_active and "now active" in out.getvalue()
+    assert photo.status == PhotoStatus.LOCALIZED, photo.status_reason
+    assert "succeeded with model version" in out.getvalue()
