@@ -113,7 +113,8 @@ def unique_top(ids_row: np.ndarray, k: int = K) -> list[int]:
 
 
 def recall(found: list[list[int]], truth: list[list[int]]) -> float:
-    return float(np.mean([len(set(f[:K]) & set(t[:K])) / max(len(t[:K]), 1) for f, t in zip(found, truth, strict=True)]))
+    pairs = zip(found, truth, strict=True)
+    return float(np.mean([len(set(f[:K]) & set(t[:K])) / max(len(t[:K]), 1) for f, t in pairs]))
 
 
 def exact_numpy(flat: np.ndarray, flat_ids: np.ndarray, queries: np.ndarray, mask: np.ndarray | None):
