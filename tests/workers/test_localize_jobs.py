@@ -231,3 +231,25 @@ def test_commands_embed_activate_and_localize_through_the_worker(celery_worker):
     assert version.is_active and "now active" in out.getvalue()
     assert photo.status == PhotoStatus.LOCALIZED, photo.status_reason
     assert "succeeded with model version" in out.getvalue()
+
+
+def test_a_resumed_localize_job_keeps_its_version_and_skips_finished_photos():
+    grid = make_grid()
+    v1, v2 = make_version("pin-v1", seed=1), make_version("pin-v2", seed=2)
+    _embed(v1, worker=False)
+    _embed(v2, worker=False)
+    model_version_activate(model_version=v2)  # activated after the job (pinned to v1) started
+    done, todo = photo_from_tile(grid, (0, 1)), photo_from_tile(grid, (3, 2))
+    partial = {"model_version_id": v1.pk, "photo_pks": [done.pk, todo.pk],
+               "photos": {str(done.pk): {"status": "localized", "photo_id": done.photo_id}}}
+    job = Job.objects.create(kind=JobKind.LOCALIZE, parameters={}, queue=JOB_KIND_QUEUE[JobKind.LOCALIZE],
+                             status=JobStatus.RUNNING, result=partial)
+
+    job = job_run_here(job)
+
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    assert job.result["model_version_id"] == v1.pk
+    assert job.result["photos"][str(todo.pk)]["model_version_id"] == v1.pk
+    assert "model_version_id" not in job.result["photos"][str(done.pk)]  # not redone
+    assert not Footprint.objects.filter(photo=done).exists()
+    assert all(fp.model_version_id == v1.pk for fp in Footprint.objects.filter(photo=todo))
