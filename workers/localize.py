@@ -102,6 +102,7 @@ def localize_one(
         "model_version_id": model_version.pk,
         "stage": retrieval.stage,
         "prior": None if prior is None else prior.as_dict(),
+        "stage_seconds": retrieval.seconds,
     }
     if not retrieval.candidates:
         where = "within the spatial prior" if prior is not None else "in the index"
