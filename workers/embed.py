@@ -22,8 +22,8 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 
 from apps.imagery.models import SatelliteTile
-from apps.models_registry.models import ROTATIONS, ModelVersion
-from apps.models_registry.selectors import tile_embedding_matrix, tiles_without_embeddings
+from apps.models_registry.models import ROTATIONS, ModelVersion, TileEmbedding
+from apps.models_registry.selectors import tile_embedding_rows, tiles_without_embeddings
 from apps.models_registry.services import embedding_index_create, tile_embeddings_copy
 from ml.embed import embed_files
 from ml.index import TileIndex
@@ -127,11 +127,20 @@ def _build_faiss(model_version: ModelVersion) -> tuple[int, str]:
     The descriptors are read back from pgvector (half precision), so a resumed job indexes exactly what the
     database holds; half precision changes cosine scores by ~1e-3, well below the ranking margins.
     """
-    tile_ids, _, vectors = tile_embedding_matrix(model_version=model_version)
     dim = int(model_version.embedding_dim)
-    flat = np.asarray(vectors, dtype=np.float32).reshape(-1, dim)
+    count = TileEmbedding.objects.filter(model_version=model_version).count()
+    flat = np.empty((count, dim), dtype=np.float32)
+    ids = np.empty(count, dtype=np.int64)
+    n = 0
+    for tile_id, _, text in tile_embedding_rows(model_version=model_version):
+        if n == count:
+            break  # rows added by a concurrent job after the count: the next embed run indexes them
+        flat[n] = np.array(text[1:-1].split(","), dtype=np.float32)
+        ids[n] = tile_id
+        n += 1
+    n -= n % len(ROTATIONS)  # every tile's 4 rows commit together; never index a cut-off tile
+    flat, ids = flat[:n], ids[:n]
     flat /= np.maximum(np.linalg.norm(flat, axis=1, keepdims=True), 1e-12)
-    ids = np.asarray(tile_ids, dtype=np.int64)
     index = TileIndex(dim, exact_threshold=settings.ASTROLOC_LOCALIZE_FAISS_EXACT_THRESHOLD, use_gpu=False)
     if len(flat):
         index.build(flat, ids)

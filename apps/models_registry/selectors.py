@@ -1,6 +1,6 @@
 """Reads on embeddings: nearest tiles of a query descriptor under one version, optionally within a region."""
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from django.contrib.gis.geos import Polygon
@@ -13,8 +13,8 @@ __all__ = [
     "TileNeighbour",
     "model_version_active",
     "model_version_list",
-    "tile_embedding_matrix",
     "tile_embedding_nearest",
+    "tile_embedding_rows",
     "tiles_without_embeddings",
 ]
 
@@ -88,27 +88,17 @@ def tiles_without_embeddings(*, model_version: ModelVersion) -> QuerySet:
     return SatelliteTile.objects.exclude(pk__in=done).order_by("pk")
 
 
-def tile_embedding_matrix(
-    *, model_version: ModelVersion, tile_ids: Sequence[int] | None = None
-) -> tuple[list[int], list[int], list[list[float]]]:
-    """(tile ids, rotations, vectors) of a version's embeddings, ordered by tile then rotation.
+def tile_embedding_rows(
+    *, model_version: ModelVersion, chunk: int = 20_000
+) -> Iterator[tuple[int, int, str]]:
+    """(tile id, rotation, vector in pgvector text form) of a version's rows, by tile then rotation.
 
-    Vectors come back as lists of floats (parsed from pgvector's text form), ``tile_ids`` restricts the rows.
+    Streamed through a server-side cursor in chunks, so 4M rows never sit in memory at once.
     """
     table = TileEmbedding._meta.db_table
-    sql = f"SELECT tile_id, rotation, vector::text FROM {table} WHERE model_version_id = %s"
-    params: list[object] = [int(model_version.pk)]
-    if tile_ids is not None:
-        sql += " AND tile_id = ANY(%s)"
-        params.append([int(t) for t in tile_ids])
-    sql += " ORDER BY tile_id, rotation"
-    ids: list[int] = []
-    rotations: list[int] = []
-    vectors: list[list[float]] = []
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for tile_id, rotation, text in cursor.fetchall():
-            ids.append(tile_id)
-            rotations.append(rotation)
-            vectors.append([float(v) for v in text[1:-1].split(",")])
-    return ids, rotations, vectors
+    sql = (f"SELECT tile_id, rotation, vector::text FROM {table} WHERE model_version_id = %s "
+           "ORDER BY tile_id, rotation")
+    with transaction.atomic(), connection.chunked_cursor() as cursor:
+        cursor.execute(sql, [int(model_version.pk)])
+        while rows := cursor.fetchmany(chunk):
+            yield from rows
