@@ -1,12 +1,14 @@
 """Writes on footprints: adding one makes it current and keeps the previous one as history.
 
-An accepted auto-label also moves its photo to ``localized`` in the same transaction, so a footprint and
-the photo status never disagree (``footprint_auto_label``).
+An accepted auto-label or a verified retrieval result also moves its photo to ``localized`` in the same
+transaction, so a footprint and the photo status never disagree (``footprint_auto_label``,
+``retrieval_footprint_record``); a retrieval result only becomes a new footprint when it differs.
 """
 
 from collections.abc import Sequence
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.gis.geos import Polygon
 from django.db import transaction
 
 from apps.core.geo import polygon_from_corners
@@ -15,7 +17,13 @@ from apps.footprints.models import Footprint
 from apps.photos.constants import PhotoStatus
 from apps.photos.models import Photo
 
-__all__ = ["footprint_add", "footprint_auto_label"]
+__all__ = [
+    "footprint_add",
+    "footprint_auto_label",
+    "footprint_iou",
+    "photo_localization_failed",
+    "retrieval_footprint_record",
+]
 
 
 def footprint_add(
@@ -71,3 +79,47 @@ def footprint_auto_label(
                                   matched_rotation=matched_rotation, job_id=job_id, note=note)
         Photo.objects.filter(pk=photo.pk).update(status=PhotoStatus.LOCALIZED, status_reason="")
     return footprint
+
+
+def footprint_iou(a: Polygon, b: Polygon) -> float:
+    """Intersection over union of two footprints (planar in lon/lat: enough to tell "the same" apart)."""
+    union = a.union(b).area
+    return 0.0 if union <= 0 else float(a.intersection(b).area / union)
+
+
+def retrieval_footprint_record(
+    *,
+    photo: Photo,
+    corners: Sequence[Sequence[float]],
+    confidence: float,
+    inliers: int,
+    matched_tile_id: int | None,
+    matched_rotation: int | None,
+    model_version_id: int,
+    job_id: int | None,
+    same_iou: float = 0.95,
+) -> tuple[Footprint, bool]:
+    """Publish a verified retrieval result: the photo becomes ``localized``.
+
+    A new current footprint is added only when it differs from the current one (IoU below ``same_iou``);
+    otherwise the current one stays (re-running localization is idempotent). Returns (footprint, created).
+    """
+    polygon = polygon_from_corners(corners)
+    with transaction.atomic():
+        Photo.objects.select_for_update().only("pk").get(pk=photo.pk)
+        current = Footprint.objects.filter(photo=photo, is_current=True).first()
+        created = current is None or footprint_iou(current.polygon, polygon) < same_iou
+        footprint = current
+        if created:
+            footprint = footprint_add(
+                photo=photo, corners=corners, source=FootprintSource.RETRIEVAL, confidence=confidence,
+                inliers=inliers, matched_tile_id=matched_tile_id, matched_rotation=matched_rotation,
+                model_version_id=model_version_id, job_id=job_id,
+            )
+        Photo.objects.filter(pk=photo.pk).update(status=PhotoStatus.LOCALIZED, status_reason="")
+    return footprint, created
+
+
+def photo_localization_failed(*, photo: Photo, reason: str, status: str = PhotoStatus.NEEDS_REVIEW) -> None:
+    """Retrieval found no verified footprint: the photo goes to review with the reason (footprints untouched)."""
+    Photo.objects.filter(pk=photo.pk).update(status=status, status_reason=reason[:2000])

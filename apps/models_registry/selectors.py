@@ -1,6 +1,6 @@
 """Reads on embeddings: nearest tiles of a query descriptor under one version, optionally within a region."""
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from django.contrib.gis.geos import Polygon
@@ -9,7 +9,14 @@ from django.db.models import QuerySet
 
 from apps.models_registry.models import ModelVersion, TileEmbedding
 
-__all__ = ["TileNeighbour", "model_version_list", "tile_embedding_nearest"]
+__all__ = [
+    "TileNeighbour",
+    "model_version_active",
+    "model_version_list",
+    "tile_embedding_nearest",
+    "tile_embedding_rows",
+    "tiles_without_embeddings",
+]
 
 
 @dataclass(frozen=True)
@@ -66,3 +73,32 @@ def tile_embedding_nearest(
 def model_version_list() -> "QuerySet[ModelVersion]":
     """Model versions, newest first (the active one flagged)."""
     return ModelVersion.objects.order_by("-created_at")
+
+
+def model_version_active() -> ModelVersion | None:
+    """The version retrieval uses now, or None when none is active."""
+    return ModelVersion.objects.filter(is_active=True).first()
+
+
+def tiles_without_embeddings(*, model_version: ModelVersion) -> QuerySet:
+    """Satellite tiles with no embedding under ``model_version`` (what an embed job still has to do)."""
+    from apps.imagery.models import SatelliteTile
+
+    done = TileEmbedding.objects.filter(model_version=model_version).values("tile_id")
+    return SatelliteTile.objects.exclude(pk__in=done).order_by("pk")
+
+
+def tile_embedding_rows(
+    *, model_version: ModelVersion, chunk: int = 20_000
+) -> Iterator[tuple[int, int, str]]:
+    """(tile id, rotation, vector in pgvector text form) of a version's rows, by tile then rotation.
+
+    Streamed through a server-side cursor in chunks, so 4M rows never sit in memory at once.
+    """
+    table = TileEmbedding._meta.db_table
+    sql = (f"SELECT tile_id, rotation, vector::text FROM {table} WHERE model_version_id = %s "
+           "ORDER BY tile_id, rotation")
+    with transaction.atomic(), connection.chunked_cursor() as cursor:
+        cursor.execute(sql, [int(model_version.pk)])
+        while rows := cursor.fetchmany(chunk):
+            yield from rows

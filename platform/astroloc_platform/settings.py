@@ -281,3 +281,25 @@ ASTROLOC_THUMBNAIL_PX = env.int("ASTROLOC_THUMBNAIL_PX", default=256)
 ASTROLOC_QUEUE_AFTER_IMPORT = env.bool("ASTROLOC_QUEUE_AFTER_IMPORT", default=False)
 # Browser cache lifetime of the XYZ basemap tiles (/tiles/...).
 ASTROLOC_TILE_CACHE_SECONDS = env.int("ASTROLOC_TILE_CACHE_SECONDS", default=86_400)
+
+# Embedding and localization (workers/embed.py, workers/localize.py); defaults from tests/benchmarks/retrieval.py.
+# Tiles per embedding chunk (one COPY each; the resume granularity of an embed job).
+ASTROLOC_EMBED_BATCH_TILES = env.int("ASTROLOC_EMBED_BATCH_TILES", default=256)
+# Below this many vectors (tiles x 4) the FAISS index is exact (flat); above, IVF.
+ASTROLOC_LOCALIZE_FAISS_EXACT_THRESHOLD = env.int("ASTROLOC_LOCALIZE_FAISS_EXACT_THRESHOLD", default=1_000_000)
+# Candidate tiles from the SQL (pgvector + PostGIS) or FAISS stage, re-ranked exactly over 4 rotations.
+ASTROLOC_LOCALIZE_CANDIDATES_K = env.int("ASTROLOC_LOCALIZE_CANDIDATES_K", default=100)
+ASTROLOC_LOCALIZE_HNSW_EF_SEARCH = env.int("ASTROLOC_LOCALIZE_HNSW_EF_SEARCH", default=200)
+# Best re-ranked tiles verified geometrically, and candidates kept in the job result for review.
+ASTROLOC_LOCALIZE_VERIFY_TOP = env.int("ASTROLOC_LOCALIZE_VERIFY_TOP", default=3)
+ASTROLOC_LOCALIZE_KEEP_CANDIDATES = env.int("ASTROLOC_LOCALIZE_KEEP_CANDIDATES", default=10)
+# A new retrieval footprint replaces the current one only when their IoU is below this.
+ASTROLOC_LOCALIZE_SAME_IOU = env.float("ASTROLOC_LOCALIZE_SAME_IOU", default=0.95)
+# Spatial prior: the centre point's default uncertainty, and the largest off-nadir angle per tilt class
+# (NASA: NV up to ~20 deg; LO ~20-60 deg; HO beyond, up to the horizon, ~2,300 km at 420 km altitude).
+ASTROLOC_LOCALIZE_CENTER_UNCERTAINTY_KM = env.float("ASTROLOC_LOCALIZE_CENTER_UNCERTAINTY_KM", default=300.0)
+ASTROLOC_LOCALIZE_USE_NADIR_PRIOR = env.bool("ASTROLOC_LOCALIZE_USE_NADIR_PRIOR", default=True)
+ASTROLOC_LOCALIZE_TILT_MAX_DEG = {"NV": 30.0, "LO": 65.0, "HO": 90.0, "": 90.0}
+ASTROLOC_LOCALIZE_DEFAULT_ALTITUDE_KM = env.float("ASTROLOC_LOCALIZE_DEFAULT_ALTITUDE_KM", default=420.0)
+# Matcher used for verification (ml.matching.create_matcher name).
+ASTROLOC_LOCALIZE_MATCHER = env.str("ASTROLOC_LOCALIZE_MATCHER", default="sift")

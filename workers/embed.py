@@ -1,0 +1,164 @@
+"""The `embed` job: describe every satellite tile at 4 rotations under one model version, and index them.
+
+Thin glue: tiles still missing for the version come from the registry's selector, chunks of
+``ASTROLOC_EMBED_BATCH_TILES`` tiles are embedded by ``ml.embed`` (bf16 autocast on GPU, float32 on CPU) and
+written with one COPY each, so a redelivered job resumes after the last chunk it committed and a re-run adds
+nothing. Then the version's pgvector HNSW index is built and a FAISS index file plus a float32 descriptor
+file (for the exact re-rank) are written to Django storage under ``indexes/v<id>/``.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from celery import shared_task
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
+
+from apps.imagery.models import SatelliteTile
+from apps.models_registry.models import ROTATIONS, ModelVersion, TileEmbedding
+from apps.models_registry.selectors import tile_embedding_rows, tiles_without_embeddings
+from apps.models_registry.services import embedding_index_create, tile_embeddings_copy
+from ml.embed import embed_files
+from ml.index import TileIndex
+from ml.models import load_model
+from workers.jobs import JobContext, run_job
+
+__all__ = ["embed_job", "embed_tiles", "index_files", "load_version_model", "storage_local_path"]
+
+logger = logging.getLogger(__name__)
+
+QUARTER_TURNS = tuple(r // 90 for r in ROTATIONS)
+
+
+def index_files(model_version_id: int) -> dict[str, str]:
+    """Storage names of a version's FAISS index, float32 descriptors [N, 4, D] and their tile ids [N]."""
+    base = f"indexes/v{int(model_version_id)}"
+    return {"faiss": f"{base}/tiles.faiss", "descriptors": f"{base}/descriptors.npy",
+            "tile_ids": f"{base}/tile_ids.npy"}
+
+
+def storage_local_path(name: str) -> Path:
+    """A local path for a stored file (the file itself on filesystem storage, else a downloaded copy)."""
+    try:
+        return Path(default_storage.path(name))
+    except NotImplementedError:
+        tmp = Path(tempfile.mkdtemp(prefix="astroloc-")) / Path(name).name
+        with default_storage.open(name, "rb") as src, tmp.open("wb") as dst:
+            dst.write(src.read())
+        return tmp
+
+
+def _store(name: str, local: Path) -> None:
+    if default_storage.exists(name):
+        default_storage.delete(name)
+    with local.open("rb") as fh:
+        saved = default_storage.save(name, File(fh))
+    if saved != name:
+        raise RuntimeError(f"storage saved {name} as {saved}: another writer raced this embed job")
+
+
+def load_version_model(model_version: ModelVersion):
+    if not model_version.checkpoint:
+        raise ValueError(f"model version {model_version.pk} ({model_version.name}) has no checkpoint file: "
+                         "upload one (or train it) before embedding")
+    model = load_model(storage_local_path(model_version.checkpoint.name))
+    if model.desc_dim != model_version.embedding_dim:
+        raise ValueError(f"checkpoint of model version {model_version.pk} gives {model.desc_dim}-D descriptors "
+                         f"but the version says {model_version.embedding_dim}")
+    return model
+
+
+def embed_tiles(ctx: JobContext) -> dict[str, Any]:
+    """Job body: embed the missing tiles chunk by chunk, then build the HNSW and FAISS indexes."""
+    started = time.monotonic()
+    model_version = ModelVersion.objects.get(pk=int(ctx.parameters["model_version_id"]))
+    total_tiles = SatelliteTile.objects.count()
+    todo = list(tiles_without_embeddings(model_version=model_version).values_list("pk", "image"))
+    done_before = total_tiles - len(todo)
+    written = 0
+    seconds_embed = 0.0
+    if todo:
+        model = load_version_model(model_version)
+        chunk = max(1, int(settings.ASTROLOC_EMBED_BATCH_TILES))
+        for start in range(0, len(todo), chunk):
+            part = todo[start:start + chunk]
+            t0 = time.monotonic()
+            desc = embed_files(model, [storage_local_path(image) for _, image in part], rotations=QUARTER_TURNS,
+                               batch_size=64)
+            seconds_embed += time.monotonic() - t0
+            written += tile_embeddings_copy(model_version=model_version, tile_ids=[pk for pk, _ in part],
+                                            vectors=desc)
+            done = done_before + start + len(part)
+            ctx.progress(0.9 * done / max(total_tiles, 1), f"{done}/{total_tiles} tiles embedded", force=True)
+    ctx.progress(0.9, "building the pgvector HNSW index", force=True)
+    t0 = time.monotonic()
+    hnsw = embedding_index_create(model_version=model_version)
+    seconds_hnsw = time.monotonic() - t0
+    ctx.progress(0.95, "building the FAISS index", force=True)
+    t0 = time.monotonic()
+    n_vectors, kind = _build_faiss(model_version)
+    seconds_faiss = time.monotonic() - t0
+    result = {
+        "model_version_id": model_version.pk,
+        "tiles": total_tiles,
+        "tiles_embedded_now": len(todo),
+        "rows_written": written,
+        "vectors": n_vectors,
+        "hnsw_index": hnsw,
+        "faiss_index": index_files(model_version.pk)["faiss"],
+        "faiss_kind": kind,
+        "seconds": {"embed": round(seconds_embed, 3), "hnsw": round(seconds_hnsw, 3),
+                    "faiss": round(seconds_faiss, 3), "total": round(time.monotonic() - started, 3)},
+    }
+    logger.info("embed v%s: %s", model_version.pk, result)
+    return result
+
+
+def _build_faiss(model_version: ModelVersion) -> tuple[int, str]:
+    """FAISS index (id-mapped by tile id, all rotations) and the float32 descriptors for exact re-ranking.
+
+    The descriptors are read back from pgvector (half precision), so a resumed job indexes exactly what the
+    database holds; half precision changes cosine scores by ~1e-3, well below the ranking margins.
+    """
+    dim = int(model_version.embedding_dim)
+    count = TileEmbedding.objects.filter(model_version=model_version).count()
+    flat = np.empty((count, dim), dtype=np.float32)
+    ids = np.empty(count, dtype=np.int64)
+    n = 0
+    for tile_id, _, text in tile_embedding_rows(model_version=model_version):
+        if n == count:
+            break  # rows added by a concurrent job after the count: the next embed run indexes them
+        flat[n] = np.array(text[1:-1].split(","), dtype=np.float32)
+        ids[n] = tile_id
+        n += 1
+    n -= n % len(ROTATIONS)  # every tile's 4 rows commit together; never index a cut-off tile
+    flat, ids = flat[:n], ids[:n]
+    flat /= np.maximum(np.linalg.norm(flat, axis=1, keepdims=True), 1e-12)
+    index = TileIndex(dim, exact_threshold=settings.ASTROLOC_LOCALIZE_FAISS_EXACT_THRESHOLD, use_gpu=False)
+    if len(flat):
+        index.build(flat, ids)
+    names = index_files(model_version.pk)
+    with tempfile.TemporaryDirectory(prefix="astroloc-index-") as tmp:
+        tmp_path = Path(tmp)
+        if index.index is not None:
+            index.save(tmp_path / "tiles.faiss")
+            _store(names["faiss"], tmp_path / "tiles.faiss")
+        per_tile = flat.reshape(-1, len(ROTATIONS), dim)
+        np.save(tmp_path / "descriptors.npy", per_tile)
+        np.save(tmp_path / "tile_ids.npy", ids[:: len(ROTATIONS)])
+        _store(names["descriptors"], tmp_path / "descriptors.npy")
+        _store(names["tile_ids"], tmp_path / "tile_ids.npy")
+    kind = "none" if index.index is None else ("flat" if len(flat) < index.exact_threshold else "ivf")
+    return len(flat), kind
+
+
+@shared_task(name="jobs.embed")
+def embed_job(job_id: int) -> dict[str, Any]:
+    return run_job(job_id, embed_tiles)

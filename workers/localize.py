@@ -1,0 +1,201 @@
+"""The `localize` job: photos without a footprint get one from retrieval + verification, or go to review.
+
+Parameters: ``{"photo_ids": [...]}`` (Photo primary keys, or NASA photo ids as strings), ``{"batch_id": N}``,
+or nothing (every photo without a current footprint); optional ``"bbox": [lon_min, lat_min, lon_max,
+lat_max]`` (a user region replacing the metadata prior) and ``"use_prior": false`` (global FAISS search).
+
+The ACTIVE model version at the job's start is recorded in the partial result and used for the whole job,
+a resumed attempt included, so one photo never mixes versions. Each worker process keeps one
+``RetrievalRuntime`` (model, FAISS index, descriptors), loaded lazily on first use (after the prefork) and
+reloaded when the job's version or its index files change.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import numpy as np
+from celery import shared_task
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db.models import Q
+
+from apps.core.geo import bbox_polygon
+from apps.footprints.services import photo_localization_failed, retrieval_footprint_record
+from apps.models_registry.models import ModelVersion
+from apps.models_registry.selectors import model_version_active
+from apps.photos.constants import PhotoStatus
+from apps.photos.models import Photo
+from ml.index import TileIndex
+from ml.matching.registry import create_matcher
+from workers.embed import index_files, load_version_model, storage_local_path
+from workers.jobs import JobContext, run_job
+from workers.retrieval import (
+    RetrievalRuntime,
+    candidates_as_dicts,
+    photo_image_path,
+    photo_prior,
+    read_rgb,
+    retrieve,
+    verify,
+)
+
+__all__ = ["localize_job", "localize_one", "localize_photos", "runtime_for"]
+
+logger = logging.getLogger(__name__)
+
+CHECKPOINT_EVERY = 10
+_RUNTIME: RetrievalRuntime | None = None
+
+
+def _index_stamp(model_version_id: int) -> float:
+    name = index_files(model_version_id)["descriptors"]
+    if not default_storage.exists(name):
+        return -1.0
+    return default_storage.get_modified_time(name).timestamp()
+
+
+def runtime_for(model_version: ModelVersion) -> RetrievalRuntime:
+    """This process's runtime for ``model_version``: loaded on first use, reloaded on a version/index change."""
+    global _RUNTIME
+    stamp = _index_stamp(model_version.pk)
+    if stamp < 0:
+        raise ValueError(f"model version {model_version.pk} ({model_version.name}) has no tile index: run "
+                         f"`manage.py embed_tiles --model-version {model_version.pk}` first")
+    if _RUNTIME is not None and _RUNTIME.model_version_id == model_version.pk and _RUNTIME.stamp == stamp:
+        return _RUNTIME
+    names = index_files(model_version.pk)
+    descriptors = np.load(storage_local_path(names["descriptors"]), mmap_mode="r")
+    tile_ids = np.load(storage_local_path(names["tile_ids"]))
+    index = TileIndex.load(storage_local_path(names["faiss"])) if default_storage.exists(names["faiss"]) else None
+    _RUNTIME = RetrievalRuntime(
+        model_version_id=model_version.pk,
+        model=load_version_model(model_version),
+        index=index,
+        descriptors=descriptors,
+        tile_row={int(t): i for i, t in enumerate(tile_ids)},
+        matcher=create_matcher(settings.ASTROLOC_LOCALIZE_MATCHER),
+        stamp=stamp,
+    )
+    logger.info("localize runtime loaded: model version %s, %d tiles", model_version.pk, len(tile_ids))
+    return _RUNTIME
+
+
+def localize_one(
+    photo: Photo,
+    model_version: ModelVersion,
+    runtime: RetrievalRuntime,
+    *,
+    job_id: int | None = None,
+    region=None,
+    use_prior: bool = True,
+) -> dict[str, Any]:
+    """Localize one photo and publish the outcome (footprint or review reason); returns a small summary."""
+    started = time.perf_counter()
+    keep = settings.ASTROLOC_LOCALIZE_KEEP_CANDIDATES
+    prior = photo_prior(photo, region=region) if use_prior or region is not None else None
+    retrieval = retrieve(photo, model_version, runtime, prior=prior)
+    out: dict[str, Any] = {
+        "photo_id": photo.photo_id,
+        "model_version_id": model_version.pk,
+        "stage": retrieval.stage,
+        "prior": None if prior is None else prior.as_dict(),
+        "stage_seconds": retrieval.seconds,
+    }
+    if not retrieval.candidates:
+        where = "within the spatial prior" if prior is not None else "in the index"
+        reason = f"retrieval found no candidate tiles {where} (model version {model_version.pk})"
+        photo_localization_failed(photo=photo, reason=reason)
+        return out | {"status": PhotoStatus.NEEDS_REVIEW, "reason": reason, "candidates": [],
+                      "seconds": round(time.perf_counter() - started, 3)}
+    image = read_rgb(photo_image_path(photo))
+    verified = []
+    rejections = []
+    for candidate in retrieval.candidates[: settings.ASTROLOC_LOCALIZE_VERIFY_TOP]:
+        result = verify(photo, image, candidate, runtime)
+        if result.accepted:
+            verified.append((candidate, result))
+        else:
+            rejections.append(f"tile {candidate.tile_id}: {result.reason}")
+    if not verified:
+        reason = "no candidate verified geometrically: " + "; ".join(rejections)
+        photo_localization_failed(photo=photo, reason=reason)
+        return out | {"status": PhotoStatus.NEEDS_REVIEW, "reason": reason,
+                      "candidates": candidates_as_dicts(retrieval.candidates, keep),
+                      "seconds": round(time.perf_counter() - started, 3)}
+    candidate, result = max(verified, key=lambda cr: cr[1].inliers)
+    matched_tile_id = int(result.matched_tile.tile_id) if result.matched_tile else candidate.tile_id
+    footprint, created = retrieval_footprint_record(
+        photo=photo, corners=result.footprint, confidence=result.confidence, inliers=result.inliers,
+        matched_tile_id=matched_tile_id, matched_rotation=candidate.rotation,
+        model_version_id=model_version.pk, job_id=job_id, same_iou=settings.ASTROLOC_LOCALIZE_SAME_IOU,
+    )
+    return out | {"status": PhotoStatus.LOCALIZED, "footprint_id": footprint.pk, "created": created,
+                  "inliers": result.inliers, "matched_tile_id": matched_tile_id,
+                  "candidates": candidates_as_dicts(retrieval.candidates, 3),
+                  "seconds": round(time.perf_counter() - started, 3)}
+
+
+def _select_photos(parameters: dict[str, Any]) -> list[int]:
+    if parameters.get("photo_ids"):
+        ids = parameters["photo_ids"]
+        pks = [int(i) for i in ids if isinstance(i, int)]
+        nasa = [str(i) for i in ids if not isinstance(i, int)]
+        return list(Photo.objects.filter(Q(pk__in=pks) | Q(photo_id__in=nasa)).order_by("pk")
+                    .values_list("pk", flat=True))
+    if parameters.get("batch_id") is not None:
+        return list(Photo.objects.filter(batch_id=int(parameters["batch_id"])).order_by("pk")
+                    .values_list("pk", flat=True))
+    return list(Photo.objects.exclude(footprints__is_current=True).order_by("pk").values_list("pk", flat=True))
+
+
+def localize_photos(ctx: JobContext) -> dict[str, Any]:
+    """Job body: pin the active version, then localize each photo not yet done in this job."""
+    started = time.monotonic()
+    if "model_version_id" not in ctx.partial:
+        active = model_version_active()
+        if active is None:
+            raise ValueError("no active model version: embed the tiles (`manage.py embed_tiles`) and activate "
+                             "a version before localizing")
+        ctx.partial["model_version_id"] = active.pk
+        ctx.partial["photo_pks"] = _select_photos(ctx.parameters)
+        ctx.partial["photos"] = {}
+        ctx.save_partial(0.0, f"{len(ctx.partial['photo_pks'])} photos to localize")
+    model_version = ModelVersion.objects.get(pk=ctx.partial["model_version_id"])
+    runtime = runtime_for(model_version)
+    bbox = ctx.parameters.get("bbox")
+    region = bbox_polygon(*bbox) if bbox else None
+    use_prior = bool(ctx.parameters.get("use_prior", True))
+    pks: list[int] = ctx.partial["photo_pks"]
+    outcomes: dict[str, Any] = ctx.partial["photos"]
+    total = max(len(pks), 1)
+    for i, pk in enumerate(pks):
+        if str(pk) in outcomes:
+            continue
+        photo = Photo.objects.filter(pk=pk).first()
+        if photo is None:
+            outcomes[str(pk)] = {"status": "skipped", "reason": "photo was deleted"}
+            continue
+        try:
+            outcomes[str(pk)] = localize_one(photo, model_version, runtime, job_id=ctx.job_id, region=region,
+                                             use_prior=use_prior)
+        except (ValueError, OSError) as exc:
+            reason = f"localization failed: {exc}"
+            photo_localization_failed(photo=photo, reason=reason, status=PhotoStatus.FAILED)
+            outcomes[str(pk)] = {"photo_id": photo.photo_id, "status": PhotoStatus.FAILED, "reason": reason}
+        if (i + 1) % CHECKPOINT_EVERY == 0:
+            ctx.save_partial(min((i + 1) / total, 0.99), f"{i + 1}/{len(pks)} photos")
+        else:
+            ctx.progress(min((i + 1) / total, 0.99), f"{i + 1}/{len(pks)} photos")
+    counts: dict[str, int] = {}
+    for outcome in outcomes.values():
+        counts[outcome["status"]] = counts.get(outcome["status"], 0) + 1
+    return {"model_version_id": model_version.pk, "photos": outcomes, "counts": counts,
+            "seconds": round(time.monotonic() - started, 3)}
+
+
+@shared_task(name="jobs.localize")
+def localize_job(job_id: int) -> dict[str, Any]:
+    return run_job(job_id, localize_photos)

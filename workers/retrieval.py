@@ -1,0 +1,218 @@
+"""Retrieval for one photo: spatial prior -> candidates -> exact re-rank over rotations -> verification.
+
+How the candidate stage is chosen: with a spatial prior (the hand-clicked centre +- its uncertainty, the
+ISS nadir + the visibility radius of its tilt class, or a user region) the search space is a small share of
+the database, and one SQL query (pgvector HNSW ordering + PostGIS filter, iterative scan) returns the
+nearest tiles inside it; without a prior, the version's FAISS index searches every tile
+(``tests/benchmarks/retrieval.py`` measures both). Either way the top ``K`` tiles are re-scored exactly in
+float32 over their 4 rotations, and the best few are verified geometrically with ``ml.labeling`` (matching
+against a mosaic of the stored tiles around the candidate), which gives the footprint.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from django.conf import settings
+from django.contrib.gis.geos import Polygon
+
+from apps.core.geo import bbox_polygon
+from apps.imagery.models import SatelliteTile
+from apps.models_registry.models import ROTATIONS, ModelVersion
+from apps.models_registry.selectors import tile_embedding_nearest
+from apps.photos.models import Photo
+from ml.embed import embed_files
+from ml.index import TileIndex
+from ml.labeling import LabelConfig, LabelResult, PhotoInput, TileMosaicProvider, TileRecord, label_photo
+from ml.matching.base import BaseMatcher
+from ml.matching.geometry import lonlat_bounds_around
+
+__all__ = [
+    "Candidate",
+    "Retrieval",
+    "RetrievalRuntime",
+    "SpatialPrior",
+    "photo_prior",
+    "retrieve",
+    "verify",
+    "visibility_radius_km",
+]
+
+EARTH_RADIUS_KM = 6371.0
+
+
+def visibility_radius_km(altitude_km: float, max_off_nadir_deg: float) -> float:
+    """Ground distance from the nadir to where a camera tilted ``max_off_nadir_deg`` points (spherical Earth).
+
+    Capped at the horizon: ~2,260 km from 420 km altitude. A near-vertical photo (<= 30 deg) lies within ~250 km.
+    """
+    ratio = (EARTH_RADIUS_KM + altitude_km) / EARTH_RADIUS_KM
+    horizon = math.asin(1.0 / ratio)
+    theta = math.radians(max_off_nadir_deg)
+    central = math.acos(1.0 / ratio) if theta >= horizon else math.asin(ratio * math.sin(theta)) - theta
+    return EARTH_RADIUS_KM * central
+
+
+@dataclass(frozen=True)
+class SpatialPrior:
+    """Where the photo's footprint must intersect: a square region around a point, or a user region."""
+
+    kind: str  # "center", "nadir" or "region"
+    region: Polygon
+    center: tuple[float, float] | None = None
+    radius_km: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "center": self.center, "radius_km": self.radius_km,
+                "bbox": list(self.region.extent)}
+
+
+def _square(center: tuple[float, float], radius_km: float) -> Polygon:
+    lon0, lat0, lon1, lat1 = lonlat_bounds_around(center, radius_km)
+    # Clamped at the antimeridian: a prior that crosses it loses the far side (rare for ISS photos' priors).
+    return bbox_polygon(max(lon0, -180.0), lat0, min(lon1, 180.0), lat1)
+
+
+def photo_prior(photo: Photo, *, region: Polygon | None = None, use_nadir: bool | None = None) -> SpatialPrior | None:
+    """The tightest prior the metadata allows: a user region, else the centre point, else nadir + tilt class."""
+    if region is not None:
+        return SpatialPrior("region", region)
+    margin = 0.0
+    altitude = photo.altitude_km or settings.ASTROLOC_LOCALIZE_DEFAULT_ALTITUDE_KM
+    if photo.focal_length_mm:
+        margin = 0.5 * altitude * 36.0 / photo.focal_length_mm  # half the nadir footprint's long side
+    if photo.center_point is not None:
+        radius = (photo.center_uncertainty_km or settings.ASTROLOC_LOCALIZE_CENTER_UNCERTAINTY_KM) + margin
+        center = (photo.center_point.x, photo.center_point.y)
+        return SpatialPrior("center", _square(center, radius), center, radius)
+    use_nadir = settings.ASTROLOC_LOCALIZE_USE_NADIR_PRIOR if use_nadir is None else use_nadir
+    if use_nadir and photo.nadir_point is not None:
+        max_tilt = settings.ASTROLOC_LOCALIZE_TILT_MAX_DEG.get(photo.tilt_class or "", 90.0)
+        if photo.tilt_deg is not None:
+            max_tilt = min(max_tilt, photo.tilt_deg + 10.0)
+        radius = visibility_radius_km(altitude, max_tilt) + margin
+        center = (photo.nadir_point.x, photo.nadir_point.y)
+        return SpatialPrior("nadir", _square(center, radius), center, radius)
+    return None
+
+
+@dataclass
+class RetrievalRuntime:
+    """What one worker process keeps loaded for a model version: model, FAISS index, float32 descriptors."""
+
+    model_version_id: int
+    model: Any
+    index: TileIndex | None
+    descriptors: np.ndarray  # [N, 4, D] float32, memory-mapped
+    tile_row: dict[int, int]  # tile id -> row of ``descriptors``
+    matcher: BaseMatcher
+    stamp: float = 0.0
+
+
+@dataclass(frozen=True)
+class Candidate:
+    tile_id: int
+    rotation: int
+    score: float
+
+
+@dataclass
+class Retrieval:
+    """Outcome of the candidate + re-rank stages for one photo."""
+
+    prior: SpatialPrior | None
+    stage: str  # "sql" or "faiss"
+    candidates: list[Candidate] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def photo_image_path(photo: Photo) -> Path:
+    field_file = photo.web_image if photo.web_image else photo.image
+    return Path(field_file.path)
+
+
+def retrieve(
+    photo: Photo,
+    model_version: ModelVersion,
+    runtime: RetrievalRuntime,
+    *,
+    prior: SpatialPrior | None,
+    k: int | None = None,
+) -> Retrieval:
+    """Embed the photo, generate candidates (SQL under a prior, FAISS without), re-rank exactly."""
+    k = k or settings.ASTROLOC_LOCALIZE_CANDIDATES_K
+    t0 = time.perf_counter()
+    query = embed_files(runtime.model, [photo_image_path(photo)])[0, 0]
+    t1 = time.perf_counter()
+    if prior is not None:
+        stage = "sql"
+        neighbours = tile_embedding_nearest(model_version=model_version, query=query.tolist(),
+                                            k=k * len(ROTATIONS), within=prior.region,
+                                            ef_search=max(settings.ASTROLOC_LOCALIZE_HNSW_EF_SEARCH, k))
+        tile_ids = list(dict.fromkeys(n.tile_id for n in neighbours))[:k]
+    else:
+        stage = "faiss"
+        tile_ids = []
+        if runtime.index is not None:
+            ids, _ = runtime.index.search(query[None, :], k, rotations=len(ROTATIONS))
+            tile_ids = [int(i) for i in ids[0] if i >= 0]
+    t2 = time.perf_counter()
+    candidates = rerank(query, tile_ids, runtime)
+    t3 = time.perf_counter()
+    return Retrieval(prior, stage, candidates,
+                     {"embed": round(t1 - t0, 4), "candidates": round(t2 - t1, 4), "rerank": round(t3 - t2, 4)})
+
+
+def rerank(query: np.ndarray, tile_ids: list[int], runtime: RetrievalRuntime) -> list[Candidate]:
+    """Exact float32 cosine of the query with each candidate tile at its 4 rotations; best rotation wins."""
+    known = [t for t in tile_ids if t in runtime.tile_row]
+    if not known:
+        return []
+    rows = np.asarray([runtime.tile_row[t] for t in known])
+    scores = np.asarray(runtime.descriptors[rows], dtype=np.float32) @ query.astype(np.float32)  # [K, 4]
+    best_rot = scores.argmax(axis=1)
+    best = scores.max(axis=1)
+    order = np.argsort(-best, kind="stable")
+    return [Candidate(known[i], ROTATIONS[int(best_rot[i])], float(best[i])) for i in order]
+
+
+def read_rgb(path: Path) -> np.ndarray:
+    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise ValueError(f"cannot read photo image {path}: missing or not an image file")
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+def _tile_record(tile: SatelliteTile) -> TileRecord:
+    return TileRecord(Path(tile.image.path), tuple(tile.bounds.extent), tile.zoom, tile.year, str(tile.pk))
+
+
+def verify(photo: Photo, image: np.ndarray, candidate: Candidate, runtime: RetrievalRuntime) -> LabelResult:
+    """Match the photo against the stored imagery around a candidate tile (its year, every zoom).
+
+    Reuses the labeling pipeline: the candidate's centre acts as the weak label, its half-diagonal (plus a
+    margin of one tile) as the uncertainty, so the checks also reject footprints far from the candidate.
+    """
+    tile = SatelliteTile.objects.get(pk=candidate.tile_id)
+    lon0, lat0, lon1, lat1 = tile.bounds.extent
+    center = ((lon0 + lon1) / 2, (lat0 + lat1) / 2)
+    half_km = 0.5 * math.hypot((lon1 - lon0) * 111.195 * math.cos(math.radians(center[1])), (lat1 - lat0) * 111.195)
+    around = bbox_polygon(*lonlat_bounds_around(center, 3 * half_km))
+    nearby = SatelliteTile.objects.filter(year=tile.year, bounds__intersects=around).only(
+        "pk", "image", "bounds", "zoom", "year")
+    provider = TileMosaicProvider([_tile_record(t) for t in nearby])
+    altitude = photo.altitude_km or settings.ASTROLOC_LOCALIZE_DEFAULT_ALTITUDE_KM
+    query = PhotoInput(image=image, weak_center=center, uncertainty_km=2 * half_km,
+                       focal_length_mm=photo.focal_length_mm, altitude_km=altitude, tilt_deg=photo.tilt_deg,
+                       photo_id=photo.photo_id)
+    return label_photo(query, provider, config=LabelConfig(max_years=1), matcher=runtime.matcher)
+
+
+def candidates_as_dicts(candidates: list[Candidate], limit: int) -> list[dict[str, Any]]:
+    return [asdict(c) | {"score": round(c.score, 5)} for c in candidates[:limit]]
