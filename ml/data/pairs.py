@@ -109,7 +109,11 @@ class PairBatchSampler:
                 continue
             batch.append((pair.photo, tile))
             regions.append(region)
-        self._pending.extend(deferred)  # colliding pairs come back first in the next batches
+        # Colliding pairs come back first in the next batches, but only those not already queued: a refill
+        # during this batch re-queued every pair, and duplicates would pile up until one crowded area of
+        # mutually overlapping pairs fills the queue and no batch of two disjoint pairs can be found.
+        queued = set(self._pending)
+        self._pending.extend(k for k in dict.fromkeys(deferred) if k not in queued)
         if len(batch) < 2:
             raise RuntimeError(
                 "PairBatchSampler: cannot form a batch of 2 ground-disjoint pairs; need more photos"

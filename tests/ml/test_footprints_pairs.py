@@ -64,3 +64,19 @@ def test_pair_sampler_never_puts_ground_overlapping_pairs_in_a_batch():
             assert t in next(pp.tiles for pp in pairs if pp.photo == p)
     # Dense photos: the sampler had to defer some pairs, so the rule was exercised.
     assert saw_collision_candidates or sampler._pending
+
+
+def test_pair_sampler_keeps_forming_batches_when_most_pairs_overlap_each_other():
+    """A dense cluster of overlapping photos beside a few separate ones (as in a small labeled demo set): the
+    deferred pairs must not pile up as duplicates in the queue and starve later batches."""
+    rng = np.random.default_rng(1)
+    tiles = [TileRecord(f"{x}", f"{x}.png", bounds_footprint((x, 0, x + 1, 1)), f"{x}", 2020) for x in range(8)]
+    photos = [PhotoRecord(f"c{i}", "c.png", corners((0.5 + rng.uniform(-0.05, 0.05), 0.5), 0.4, 0))
+              for i in range(30)]
+    photos += [PhotoRecord(f"s{x}", "s.png", corners((x + 0.5, 0.5), 0.4, 0)) for x in (3, 5, 7)]
+    pairs = build_pairs(photos, tiles, min_iou=0.2)
+    sampler = PairBatchSampler(pairs, photos, tiles, batch_size=4, seed=0)
+
+    for _ in range(2000):
+        assert len(next(sampler)) >= 2
+    assert len(sampler._pending) <= len(pairs)
