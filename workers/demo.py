@@ -28,9 +28,11 @@ from apps.footprints.models import Footprint  # noqa: E402
 from apps.imagery.models import SatelliteTile  # noqa: E402
 from apps.imagery.services import TilingParameters, mosaic_ingest  # noqa: E402
 from apps.models_registry.models import ModelVersion  # noqa: E402
+from apps.models_registry.selectors import model_version_active, tiles_without_embeddings  # noqa: E402
 from apps.photos.models import Batch, Photo  # noqa: E402
 from apps.photos.selectors import photos_to_label  # noqa: E402
 from apps.photos.services import batch_create  # noqa: E402
+from ml.geo import polygon_iou  # noqa: E402
 from ml.synth.config import get_preset  # noqa: E402
 from ml.synth.generate import generate  # noqa: E402
 
@@ -112,11 +114,13 @@ def stage_import(root: Path) -> None:
 def stage_label() -> None:
     """Weakly labeled photos (a center point) -> matching -> auto-label footprints or `needs review`."""
     batch = Batch.objects.filter(name=DEMO_BATCH_NAME).first()
-    pending = photos_to_label(batch_id=batch.pk) if batch else Photo.objects.none()
-    if not pending.exists():
+    # Photos an earlier run sent to review stay there: a rerun does not retry them.
+    pending = photos_to_label(batch_id=batch.pk).filter(status="imported") if batch else Photo.objects.none()
+    photo_ids = list(pending.values_list("pk", flat=True))
+    if not photo_ids:
         follow(None, "auto-label")
         return
-    follow(job_enqueue(kind=JobKind.LABEL, parameters={"batch_id": batch.pk}), "auto-label")
+    follow(job_enqueue(kind=JobKind.LABEL, parameters={"photo_ids": photo_ids}), "auto-label")
 
 
 def stage_train() -> None:
@@ -128,6 +132,42 @@ def stage_train() -> None:
         follow(None, "train model", skipped="skipped: no auto-labeled photo to train on")
         return
     follow(job_enqueue(kind=JobKind.TRAIN, parameters={"name": DEMO_MODEL_NAME, **DEMO_TRAINING}), "train model")
+
+
+def stage_embed() -> None:
+    """Embed every tile at 4 rotations with the active model (pgvector rows, HNSW + FAISS indexes)."""
+    version = model_version_active()
+    if version is None or not tiles_without_embeddings(model_version=version).exists():
+        follow(None, "embed tiles", skipped="already done" if version else "skipped: no active model")
+        return
+    follow(job_enqueue(kind=JobKind.EMBED, parameters={"model_version_id": version.pk}), "embed tiles")
+
+
+def stage_localize() -> None:
+    """Every demo photo still without a footprint: retrieval (with its prior) + verification."""
+    batch = Batch.objects.filter(name=DEMO_BATCH_NAME).first()
+    pending = Photo.objects.filter(batch=batch).exclude(footprints__is_current=True)
+    if batch is None or model_version_active() is None or not pending.filter(status="imported").exists():
+        follow(None, "localize photos")
+        return
+    follow(job_enqueue(kind=JobKind.LOCALIZE, parameters={"batch_id": batch.pk}), "localize photos")
+
+
+def held_out_report(root: Path) -> str:
+    """On the photos given without any label (val/test splits): verified share and IoU >= 0.5 vs the truth."""
+    truth = {t["photo_id"]: t for t in json.loads((root / "truth" / "photos.json").read_text())}
+    held_out = [pid for pid, t in truth.items() if t["split"] in ("val", "test")]
+    current = {
+        f.photo.photo_id: f.polygon for f in
+        Footprint.objects.current().filter(photo__photo_id__in=held_out).select_related("photo")
+    }
+    good = sum(
+        polygon_iou(list(current[pid].exterior_ring.coords[:-1]), [tuple(c) for c in truth[pid]["footprint"]]) >= 0.5
+        for pid in current
+    )
+    n = max(len(held_out), 1)
+    return (f"held-out photos: {len(held_out)}; with a verified footprint: {len(current)} ({len(current) / n:.0%}); "
+            f"footprint IoU >= 0.5 vs truth: {good} ({good / n:.0%})")
 
 
 def summary() -> str:
@@ -156,7 +196,9 @@ def main(argv: list[str] | None = None) -> int:
     stage_import(root)
     stage_label()
     stage_train()
-    print(f"\nDemo pipeline finished in {time.monotonic() - started:.0f}s\n{summary()}")
+    stage_embed()
+    stage_localize()
+    print(f"\nDemo pipeline finished in {time.monotonic() - started:.0f}s\n{summary()}\n{held_out_report(root)}")
     return 0
 
 
