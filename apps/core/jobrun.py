@@ -7,13 +7,15 @@ message already sent to the broker is then a no-op for whichever worker receives
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from celery import current_app
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from apps.core.constants import job_task_name
+from apps.core.constants import JobStatus, job_task_name
 from apps.core.models import Job
 
-__all__ = ["job_run_here", "job_wait"]
+__all__ = ["add_follow_arguments", "job_follow", "job_run_here", "job_wait"]
 
 
 def job_run_here(job: Job) -> Job:
@@ -42,3 +44,31 @@ def job_wait(
         if deadline is not None and time.monotonic() > deadline:
             raise TimeoutError(f"job {job.pk} is still {job.status} after {timeout:.0f}s")
         time.sleep(poll)
+
+
+def add_follow_arguments(parser: CommandParser) -> None:
+    """The two ways a job command can follow its job (neither: leave it queued for a worker)."""
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--wait", action="store_true", help="wait until a worker has finished the job")
+    mode.add_argument("--in-process", action="store_true", help="run the job in this process")
+
+
+def job_follow(command: BaseCommand, job: Job, options: dict[str, Any]) -> Job | None:
+    """Follow ``job`` as the command's --wait / --in-process options say; None when left queued.
+
+    Raises CommandError with the first line of the job's error unless it succeeded, so every job command
+    reports failure the same way and exits non-zero.
+    """
+    if options.get("in_process"):
+        job = job_run_here(job)
+        if not job.is_final:  # a worker took the queued copy first
+            job = job_wait(job)
+    elif options.get("wait"):
+        job = job_wait(
+            job, on_progress=lambda j: command.stdout.write(f"  {j.status} {j.progress:5.1%} {j.progress_message}")
+        )
+    else:
+        return None
+    if job.status != JobStatus.SUCCEEDED:
+        raise CommandError(f"job #{job.pk} {job.status}: {job.error.splitlines()[0] if job.error else ''}")
+    return job

@@ -281,3 +281,13 @@ def test_uploaded_mosaic_is_stored_then_ingested(synth_tiny):
     assert mosaic.tile_count > 0
     again = mosaic_ingest(upload=SimpleUploadedFile("other-name.tif", content), year=2021, tiling=TILING)
     assert again.is_noop and Mosaic.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ingest_command_in_process_fails_with_the_jobs_error_and_a_nonzero_exit(tmp_path):
+    from django.core.management import CommandError, call_command
+
+    fake = tmp_path / "renamed.tif"
+    fake.write_text("<VRTDataset/>")
+    with pytest.raises(CommandError, match=r"job #\d+ failed: .*renamed\.tif"):
+        call_command("ingest_mosaic", str(fake), "--year", "2020", "--in-process")

@@ -2,8 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from apps.core.constants import JobStatus
-from apps.core.jobrun import job_run_here, job_wait
+from apps.core.jobrun import add_follow_arguments, job_follow
 from apps.core.models import Job
 from apps.imagery.constants import DEFAULT_MAX_NODATA, DEFAULT_SPAN, DEFAULT_ZOOMS, TileFormat
 from apps.imagery.services import TilingParameters, mosaic_ingest
@@ -33,9 +32,7 @@ class Command(BaseCommand):
         parser.add_argument("--max-nodata", type=float, default=DEFAULT_MAX_NODATA,
                             help="skip images with a larger nodata fraction (default 0.5)")
         parser.add_argument("--format", choices=TileFormat.values, default=TileFormat.JPG)
-        mode = parser.add_mutually_exclusive_group()
-        mode.add_argument("--wait", action="store_true", help="wait until a worker has finished the job")
-        mode.add_argument("--in-process", action="store_true", help="run the job in this process")
+        add_follow_arguments(parser)
 
     def handle(self, *args, **options) -> None:
         try:
@@ -52,20 +49,12 @@ class Command(BaseCommand):
             return
         job = request.job
         self.stdout.write(f"mosaic #{mosaic.pk} {mosaic}: job #{job.pk} queued")
-        if options["in_process"]:
-            job = job_run_here(job)
-        elif options["wait"]:
-            job = job_wait(job, on_progress=self._progress)
-        else:
+        job = job_follow(self, job, options)
+        if job is None:
             return
         self._report(job)
 
-    def _progress(self, job: Job) -> None:
-        self.stdout.write(f"  {job.status} {job.progress:5.1%} {job.progress_message}")
-
     def _report(self, job: Job) -> None:
-        if job.status != JobStatus.SUCCEEDED:
-            raise CommandError(f"job #{job.pk} {job.status}: {job.error.splitlines()[0] if job.error else ''}")
         result = job.result
         self.stdout.write(self.style.SUCCESS(
             f"job #{job.pk} succeeded: {result['tile_count']} tiles {result['per_zoom']} in {result['seconds']} s"

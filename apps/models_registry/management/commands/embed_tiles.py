@@ -2,9 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from apps.core.constants import JobKind, JobStatus
-from apps.core.jobrun import job_run_here, job_wait
-from apps.core.models import Job
+from apps.core.constants import JobKind
+from apps.core.jobrun import add_follow_arguments, job_follow
 from apps.core.services import job_enqueue
 from apps.models_registry.models import ModelVersion
 
@@ -21,9 +20,7 @@ class Command(BaseCommand):
         parser.add_argument("--activate", action="store_true",
                             help="activate the version once its embeddings and indexes are built (needs --wait "
                                  "or --in-process)")
-        mode = parser.add_mutually_exclusive_group()
-        mode.add_argument("--wait", action="store_true", help="wait until a worker has finished the job")
-        mode.add_argument("--in-process", action="store_true", help="run the job in this process")
+        add_follow_arguments(parser)
 
     def handle(self, *args, **options) -> None:
         version = ModelVersion.objects.filter(pk=options["model_version"]).first()
@@ -32,14 +29,9 @@ class Command(BaseCommand):
                                "(list them in the admin under Models registry)")
         job = job_enqueue(kind=JobKind.EMBED, parameters={"model_version_id": version.pk})
         self.stdout.write(f"model version #{version.pk} {version.name}: job #{job.pk} queued")
-        if options["in_process"]:
-            job = job_run_here(job)
-        elif options["wait"]:
-            job = job_wait(job, on_progress=self._progress)
-        else:
+        job = job_follow(self, job, options)
+        if job is None:
             return
-        if job.status != JobStatus.SUCCEEDED:
-            raise CommandError(f"job #{job.pk} {job.status}: {job.error.splitlines()[0] if job.error else ''}")
         r = job.result
         self.stdout.write(self.style.SUCCESS(
             f"job #{job.pk} succeeded: {r['tiles']} tiles ({r['tiles_embedded_now']} new), {r['vectors']} vectors, "
@@ -50,6 +42,3 @@ class Command(BaseCommand):
 
             model_version_activate(model_version=version)
             self.stdout.write(f"model version #{version.pk} is now active")
-
-    def _progress(self, job: Job) -> None:
-        self.stdout.write(f"  {job.status} {job.progress:5.1%} {job.progress_message}")

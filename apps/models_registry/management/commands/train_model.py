@@ -4,9 +4,8 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from apps.core.constants import JobKind, JobStatus
-from apps.core.jobrun import job_run_here, job_wait
-from apps.core.models import Job
+from apps.core.constants import JobKind
+from apps.core.jobrun import add_follow_arguments, job_follow
 from apps.core.services import job_enqueue
 
 
@@ -40,9 +39,7 @@ class Command(BaseCommand):
         parser.add_argument("--activate", action="store_true", help="make the new version the active one")
         parser.add_argument("--set", type=_json_object, default={},
                             help="further ml.train.TrainConfig fields as JSON, e.g. '{\"lr\": 3e-4}'")
-        mode = parser.add_mutually_exclusive_group()
-        mode.add_argument("--wait", action="store_true", help="wait until a worker has finished the job")
-        mode.add_argument("--in-process", action="store_true", help="run the job in this process")
+        add_follow_arguments(parser)
 
     def handle(self, *args, **options) -> None:
         parameters = {**options["set"], "model_preset": options["preset"], "iterations": options["iterations"],
@@ -53,22 +50,12 @@ class Command(BaseCommand):
                 parameters[key] = options[key]
         job = job_enqueue(kind=JobKind.TRAIN, parameters=parameters)
         self.stdout.write(f"train job #{job.pk} queued")
-        if options["in_process"]:
-            job = job_run_here(job)
-            if not job.is_final:  # a worker took the queued copy first
-                job = job_wait(job)
-        elif options["wait"]:
-            job = job_wait(job, on_progress=self._progress)
-        else:
+        job = job_follow(self, job, options)
+        if job is None:
             return
-        if job.status != JobStatus.SUCCEEDED:
-            raise CommandError(f"job #{job.pk} {job.status}: {job.error.splitlines()[0] if job.error else ''}")
         r = job.result
         recall = {k: round(v, 3) for k, v in r["metrics"].items() if "R@" in k}
         self.stdout.write(self.style.SUCCESS(
             f"job #{job.pk} succeeded: model version #{r['model_version_id']} {r['name']}"
             f"{' (active)' if r['is_active'] else ''}; {recall}"
         ))
-
-    def _progress(self, job: Job) -> None:
-        self.stdout.write(f"  {job.status} {job.progress:5.1%} {job.progress_message}")

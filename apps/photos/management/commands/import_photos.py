@@ -2,8 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from apps.core.constants import JobStatus
-from apps.core.jobrun import job_run_here, job_wait
+from apps.core.jobrun import add_follow_arguments, job_follow
 from apps.core.models import Job
 from apps.photos.constants import Visibility
 from apps.photos.services import batch_create
@@ -21,9 +20,7 @@ class Command(BaseCommand):
         parser.add_argument("--csv", default=None, help="metadata CSV (EOL or EarthLoc columns)")
         parser.add_argument("--name", default="", help="batch name")
         parser.add_argument("--private", action="store_true", help="import the photos as private")
-        mode = parser.add_mutually_exclusive_group()
-        mode.add_argument("--wait", action="store_true", help="wait until a worker has finished the job")
-        mode.add_argument("--in-process", action="store_true", help="run the job in this process")
+        add_follow_arguments(parser)
 
     def handle(self, *args, **options) -> None:
         try:
@@ -33,20 +30,12 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         job = batch.job
         self.stdout.write(f"batch #{batch.pk}: job #{job.pk} queued")
-        if options["in_process"]:
-            job = job_run_here(job)
-        elif options["wait"]:
-            job = job_wait(job, on_progress=self._progress)
-        else:
+        job = job_follow(self, job, options)
+        if job is None:
             return
         self._report(job, batch.pk)
 
-    def _progress(self, job: Job) -> None:
-        self.stdout.write(f"  {job.status} {job.progress:5.1%} {job.progress_message}")
-
     def _report(self, job: Job, batch_pk: int) -> None:
-        if job.status != JobStatus.SUCCEEDED:
-            raise CommandError(f"job #{job.pk} {job.status}: {job.error.splitlines()[0] if job.error else ''}")
         from apps.photos.models import Batch
 
         report = Batch.objects.get(pk=batch_pk).report

@@ -1,9 +1,9 @@
 """``manage.py label_photos [--batch N | --photo PK...] [--wait | --in-process]``: automated labeling job."""
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
-from apps.core.constants import JobKind, JobStatus
-from apps.core.jobrun import job_run_here, job_wait
+from apps.core.constants import JobKind
+from apps.core.jobrun import add_follow_arguments, job_follow
 from apps.core.models import Job
 from apps.core.services import job_enqueue
 from apps.photos.selectors import photos_to_label
@@ -23,9 +23,7 @@ class Command(BaseCommand):
         scope.add_argument("--photo", type=int, nargs="+", default=None, help="only these photo primary keys")
         parser.add_argument("--uncertainty-km", type=float, default=None,
                             help="search radius around the weak label (default: each photo's own, else 111)")
-        mode = parser.add_mutually_exclusive_group()
-        mode.add_argument("--wait", action="store_true", help="wait until a worker has finished the job")
-        mode.add_argument("--in-process", action="store_true", help="run the job in this process")
+        add_follow_arguments(parser)
 
     def handle(self, *args, **options) -> None:
         parameters: dict = {}
@@ -41,22 +39,12 @@ class Command(BaseCommand):
             return
         job = job_enqueue(kind=JobKind.LABEL, parameters=parameters)
         self.stdout.write(f"{count} photos to label: job #{job.pk} queued")
-        if options["in_process"]:
-            job = job_run_here(job)
-            if not job.is_final:  # a worker took the queued copy first
-                job = job_wait(job)
-        elif options["wait"]:
-            job = job_wait(job, on_progress=self._progress)
-        else:
+        job = job_follow(self, job, options)
+        if job is None:
             return
         self._report(job)
 
-    def _progress(self, job: Job) -> None:
-        self.stdout.write(f"  {job.status} {job.progress:5.1%} {job.progress_message}")
-
     def _report(self, job: Job) -> None:
-        if job.status != JobStatus.SUCCEEDED:
-            raise CommandError(f"job #{job.pk} {job.status}: {job.error.splitlines()[0] if job.error else ''}")
         r = job.result
         for pk, outcome in sorted(r["outcomes"].items(), key=lambda item: int(item[0])):
             if not outcome["accepted"] and not outcome.get("skipped"):
