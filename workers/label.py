@@ -31,7 +31,7 @@ from apps.imagery.selectors import tile_list
 from apps.photos.metadata import CENTER_UNCERTAINTY_KM
 from apps.photos.models import Photo
 from apps.photos.selectors import photos_to_label
-from apps.photos.services import photo_mark_needs_review
+from apps.photos.services import photo_mark_unresolved
 from ml.labeling import LabelConfig, LabelResult, PhotoInput, TileMosaicProvider, TileRecord, label_photo
 from ml.matching.base import BaseMatcher
 from ml.matching.geometry import expected_ground_size_km, lonlat_bounds_around
@@ -115,7 +115,7 @@ def _record(photo: Photo, result: LabelResult, job_id: int) -> dict[str, Any]:
         )
         return {"accepted": True, "footprint_id": footprint.pk, "inliers": result.inliers,
                 "confidence": round(result.confidence, 4), "seconds": round(result.seconds, 3)}
-    photo_mark_needs_review(photo=photo, reason=f"automated labeling: {result.reason}")
+    photo_mark_unresolved(photo=photo, reason=f"automated labeling: {result.reason}")
     return {"accepted": False, "reason": result.reason, "inliers": result.inliers,
             "seconds": round(result.seconds, 3)}
 

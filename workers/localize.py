@@ -23,11 +23,12 @@ from django.core.files.storage import default_storage
 from django.db.models import Q
 
 from apps.core.geo import bbox_polygon
-from apps.footprints.services import photo_localization_failed, retrieval_footprint_record
+from apps.footprints.services import retrieval_footprint_record
 from apps.models_registry.models import ModelVersion
 from apps.models_registry.selectors import model_version_active
 from apps.photos.constants import PhotoStatus
 from apps.photos.models import Photo
+from apps.photos.services import photo_mark_unresolved
 from ml.index import TileIndex
 from ml.matching.registry import create_matcher
 from workers.embed import index_files, load_version_model, storage_local_path
@@ -107,7 +108,7 @@ def localize_one(
     if not retrieval.candidates:
         where = "within the spatial prior" if prior is not None else "in the index"
         reason = f"retrieval found no candidate tiles {where} (model version {model_version.pk})"
-        photo_localization_failed(photo=photo, reason=reason)
+        photo_mark_unresolved(photo=photo, reason=reason)
         return out | {"status": PhotoStatus.NEEDS_REVIEW, "reason": reason, "candidates": [],
                       "seconds": round(time.perf_counter() - started, 3)}
     image = read_rgb(photo_image_path(photo))
@@ -121,7 +122,7 @@ def localize_one(
             rejections.append(f"tile {candidate.tile_id}: {result.reason}")
     if not verified:
         reason = "no candidate verified geometrically: " + "; ".join(rejections)
-        photo_localization_failed(photo=photo, reason=reason)
+        photo_mark_unresolved(photo=photo, reason=reason)
         return out | {"status": PhotoStatus.NEEDS_REVIEW, "reason": reason,
                       "candidates": candidates_as_dicts(retrieval.candidates, keep),
                       "seconds": round(time.perf_counter() - started, 3)}
@@ -183,7 +184,7 @@ def localize_photos(ctx: JobContext) -> dict[str, Any]:
                                              use_prior=use_prior)
         except (ValueError, OSError) as exc:
             reason = f"localization failed: {exc}"
-            photo_localization_failed(photo=photo, reason=reason, status=PhotoStatus.FAILED)
+            photo_mark_unresolved(photo=photo, reason=reason, status=PhotoStatus.FAILED)
             outcomes[str(pk)] = {"photo_id": photo.photo_id, "status": PhotoStatus.FAILED, "reason": reason}
         if (i + 1) % CHECKPOINT_EVERY == 0:
             ctx.save_partial(min((i + 1) / total, 0.99), f"{i + 1}/{len(pks)} photos")

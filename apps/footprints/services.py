@@ -21,7 +21,6 @@ __all__ = [
     "footprint_add",
     "footprint_auto_label",
     "footprint_iou",
-    "photo_localization_failed",
     "retrieval_footprint_record",
 ]
 
@@ -119,7 +118,3 @@ def retrieval_footprint_record(
         Photo.objects.filter(pk=photo.pk).update(status=PhotoStatus.LOCALIZED, status_reason="")
     return footprint, created
 
-
-def photo_localization_failed(*, photo: Photo, reason: str, status: str = PhotoStatus.NEEDS_REVIEW) -> None:
-    """Retrieval found no verified footprint: the photo goes to review with the reason (footprints untouched)."""
-    Photo.objects.filter(pk=photo.pk).update(status=status, status_reason=reason[:2000])

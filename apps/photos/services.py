@@ -62,7 +62,7 @@ __all__ = [
     "batch_import_file",
     "batch_import_plan",
     "photo_import",
-    "photo_mark_needs_review",
+    "photo_mark_unresolved",
     "photos_queue_next_steps",
 ]
 
@@ -368,6 +368,9 @@ def batch_fail(*, batch_id: int, error: str) -> None:
 
 
 # --- labeling outcomes --------------------------------------------------------------------------------
-def photo_mark_needs_review(*, photo: Photo, reason: str) -> None:
-    """Automated labeling found no acceptable footprint: a person should look, and ``reason`` says why."""
-    Photo.objects.filter(pk=photo.pk).update(status=PhotoStatus.NEEDS_REVIEW, status_reason=reason)
+def photo_mark_unresolved(*, photo: Photo, reason: str, status: str = PhotoStatus.NEEDS_REVIEW) -> None:
+    """No acceptable footprint came out of labeling or retrieval: the photo goes to review (or ``failed``
+    when it could not be processed at all) with ``reason`` saying why; its footprints are untouched."""
+    if status not in (PhotoStatus.NEEDS_REVIEW, PhotoStatus.FAILED):
+        raise ValueError(f"an unresolved photo is needs_review or failed, not {status!r}")
+    Photo.objects.filter(pk=photo.pk).update(status=status, status_reason=reason[:2000])
