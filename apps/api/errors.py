@@ -13,7 +13,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-__all__ = ["ApiError", "api_exception_handler"]
+__all__ = ["ApiConflict", "ApiError", "api_exception_handler"]
 
 
 class ApiError(exceptions.APIException):
@@ -25,6 +25,13 @@ class ApiError(exceptions.APIException):
     def __init__(self, description: str, *, fields: dict[str, list[str]] | None = None, code: str = "invalid"):
         super().__init__(description, code)
         self.fields = fields or {}
+
+
+class ApiConflict(ApiError):
+    """The request is valid but the resource changed under it (e.g. a footprint was replaced): 409."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
 
 
 def _flatten(detail: Any) -> dict[str, list[str]]:

@@ -40,7 +40,8 @@ class FootprintSerializer(GeoFeatureModelSerializer):
         model = Footprint
         geo_field = "polygon"
         fields = ["id", "photo_id", "is_current", "source", "confidence", "inliers", "model_version",
-                  "matched_tile", "matched_rotation", "created_at", "note", "datetime", "mission"]
+                  "matched_tile", "matched_rotation", "created_at", "note", "datetime", "mission", "rejected_at",
+                  "rejection_note"]
 
 
 class FootprintCreateSerializer(serializers.Serializer):
@@ -49,6 +50,11 @@ class FootprintCreateSerializer(serializers.Serializer):
         min_length=4, max_length=4, help_text="Four [lon, lat] corners in image order TL, TR, BR, BL.",
     )
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+
+class FootprintRejectSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="",
+                                 help_text="Why the footprint is wrong (recorded with the rejection).")
 
 
 class PhotoSerializer(serializers.ModelSerializer):

@@ -18,6 +18,7 @@ urlpatterns = [
     path("footprints", views.FootprintListView.as_view(), name="footprint-list"),
     path("footprints/search", views.FootprintSearchView.as_view(), name="footprint-search"),
     path("footprints/<int:pk>", views.FootprintDetailView.as_view(), name="footprint-detail"),
+    path("footprints/<int:pk>/reject", views.FootprintRejectView.as_view(), name="footprint-reject"),
     path("photos", views.PhotoListView.as_view(), name="photo-list"),
     path("photos/search", views.PhotoSearchView.as_view(), name="photo-search"),
     path("photos/<str:photo_id>", views.PhotoDetailView.as_view(), name="photo-detail"),

@@ -11,7 +11,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from apps.api import serializers as s
-from apps.api.errors import ApiError
+from apps.api.errors import ApiConflict, ApiError
 from apps.api.filters import FootprintFilterSerializer, parse_bbox
 from apps.api.geojson import feature_collection_response, url_with
 from apps.api.jobs import job_start
@@ -24,7 +24,6 @@ from apps.api.services import token_create, token_revoke
 from apps.core.constants import JobKind
 from apps.core.selectors import job_get, job_list
 from apps.core.services import job_cancel
-from apps.footprints.constants import FootprintSource
 from apps.footprints.selectors import (
     footprint_feature_text,
     footprint_history,
@@ -33,7 +32,7 @@ from apps.footprints.selectors import (
     photo_feature_text,
     photos_filtered,
 )
-from apps.footprints.services import footprint_add
+from apps.footprints.services import FootprintNotCurrentError, footprint_manual_record, footprint_reject
 from apps.imagery.selectors import mosaic_list, tile_list
 from apps.models_registry.selectors import model_version_list
 from apps.photos.selectors import batch_list, photo_get
@@ -142,6 +141,25 @@ class FootprintDetailView(APIView):
         return Response(s.FootprintSerializer(footprint).data)
 
 
+class FootprintRejectView(APIView):
+    """A reviewer rejects a photo's current footprint: it leaves the map, the photo goes back to review."""
+
+    @extend_schema(request=s.FootprintRejectSerializer, responses={200: s.FootprintSerializer}, tags=["footprints"])
+    def post(self, request, pk: int):
+        footprint = footprints_visible(user=request.user).select_related("photo").filter(pk=pk).first()
+        if footprint is None:
+            raise NotFound("No such footprint.")
+        if not (request.user.is_staff or footprint.photo.owner_id == request.user.pk):
+            raise PermissionDenied("Only the photo's owner or staff may review its footprint.")
+        data = s.FootprintRejectSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            footprint = footprint_reject(footprint=footprint, reviewer=request.user, note=data.validated_data["note"])
+        except FootprintNotCurrentError as exc:
+            raise ApiConflict(str(exc), code="conflict") from exc
+        return Response(s.FootprintSerializer(footprint).data)
+
+
 class PhotoListView(APIView):
     """Photos as GeoJSON (geometry: the current footprint, null before localization)."""
 
@@ -198,9 +216,8 @@ class PhotoFootprintsView(APIView):
         data = s.FootprintCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            footprint = footprint_add(photo=photo, corners=data.validated_data["corners"],
-                                      source=FootprintSource.MANUAL, created_by=request.user,
-                                      note=data.validated_data["note"])
+            footprint = footprint_manual_record(photo=photo, corners=data.validated_data["corners"],
+                                                reviewer=request.user, note=data.validated_data["note"])
         except ValueError as exc:
             raise ApiError(str(exc), fields={"corners": [str(exc)]}) from exc
         return Response(s.FootprintSerializer(footprint).data, status=status.HTTP_201_CREATED)

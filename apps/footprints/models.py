@@ -16,8 +16,9 @@ class FootprintQuerySet(models.QuerySet):
 class Footprint(models.Model):
     """What a photo shows on the ground: four corners (lon/lat, image order TL, TR, BR, BL).
 
-    Exactly one footprint per photo is current (a partial unique index enforces it); older ones stay as
-    history with their provenance.
+    At most one footprint per photo is current (a partial unique index enforces it); older ones stay as
+    history with their provenance. A reviewer's rejection is recorded on the row (who, when, why) and takes
+    it off the map; the polygon and its provenance are never changed.
     """
 
     photo = models.ForeignKey("photos.Photo", on_delete=models.CASCADE, related_name="footprints")
@@ -40,6 +41,13 @@ class Footprint(models.Model):
                             help_text="The job that produced it, if any.")
     note = models.TextField(blank=True, default="")
     is_current = models.BooleanField(default=True)
+    rejected_at = models.DateTimeField(null=True, blank=True,
+                                       help_text="When a reviewer rejected it; a rejected footprint is never current.")
+    rejected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The reviewer who rejected it.",
+    )
+    rejection_note = models.TextField(blank=True, default="", db_default="", help_text="Why it was rejected.")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     objects = FootprintQuerySet.as_manager()
@@ -54,6 +62,10 @@ class Footprint(models.Model):
                 condition=models.Q(confidence__isnull=True)
                 | (models.Q(confidence__gte=0.0) & models.Q(confidence__lte=1.0)),
                 name="footprint_confidence_between_0_and_1",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(is_current=False) | models.Q(rejected_at__isnull=True),
+                name="footprint_rejected_is_not_current",
             ),
         ]
 

@@ -216,6 +216,8 @@ FOOTPRINT_FEATURE_PROPERTIES = {
     "cloud_pct": "photo__cloud_pct",
     "tilt_class": "photo__tilt_class",
     "status": "photo__status",
+    "rejected_at": "rejected_at",
+    "rejection_note": "rejection_note",
 }
 
 PHOTO_FEATURE_PROPERTIES = {

@@ -3,6 +3,11 @@
 An accepted auto-label or a verified retrieval result also moves its photo to ``localized`` in the same
 transaction, so a footprint and the photo status never disagree (``footprint_auto_label``,
 ``retrieval_footprint_record``); a retrieval result only becomes a new footprint when it differs.
+
+Review: a person accepting or redrawing a footprint records a new ``manual`` footprint with the reviewer
+(``footprint_manual_record``; the photo becomes ``localized``). A rejection (``footprint_reject``) records the
+reviewer, time and reason on the rejected row, takes it off the map (no footprint is current) and sends the
+photo back to ``needs_review`` with the reason, where a reviewer can draw a new one.
 """
 
 from collections.abc import Sequence
@@ -10,6 +15,7 @@ from collections.abc import Sequence
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.gis.geos import Polygon
 from django.db import transaction
+from django.utils import timezone
 
 from apps.core.geo import polygon_from_corners
 from apps.footprints.constants import FootprintSource
@@ -18,9 +24,12 @@ from apps.photos.constants import PhotoStatus
 from apps.photos.models import Photo
 
 __all__ = [
+    "FootprintNotCurrentError",
     "footprint_add",
     "footprint_auto_label",
     "footprint_iou",
+    "footprint_manual_record",
+    "footprint_reject",
     "retrieval_footprint_record",
 ]
 
@@ -78,6 +87,48 @@ def footprint_auto_label(
                                   matched_rotation=matched_rotation, job_id=job_id, note=note)
         Photo.objects.filter(pk=photo.pk).update(status=PhotoStatus.LOCALIZED, status_reason="")
     return footprint
+
+
+def footprint_manual_record(
+    *, photo: Photo, corners: Sequence[Sequence[float]], reviewer: AbstractBaseUser, note: str = ""
+) -> Footprint:
+    """A person drew or accepted this footprint: the current one, by ``reviewer``, and the photo ``localized``
+    (it leaves the review queue; a low-confidence footprint is superseded by one a person vouched for)."""
+    with transaction.atomic():
+        footprint = footprint_add(photo=photo, corners=corners, source=FootprintSource.MANUAL,
+                                  created_by=reviewer, note=note)
+        Photo.objects.filter(pk=photo.pk).update(status=PhotoStatus.LOCALIZED, status_reason="")
+    return footprint
+
+
+class FootprintNotCurrentError(ValueError):
+    """Only the current footprint can be rejected (another reviewer or a job may have replaced it)."""
+
+
+def footprint_reject(*, footprint: Footprint, reviewer: AbstractBaseUser, note: str = "") -> Footprint:
+    """A reviewer says the current footprint is wrong.
+
+    The row keeps its polygon and provenance and gains the rejection (who, when, why); it stops being
+    current, so the map and API lists no longer show it, and no older footprint is promoted in its place (a
+    reviewer did not vouch for it). The photo goes back to ``needs_review`` with the reason, so it stays in the
+    review queue until someone draws a footprint or a new localization finds a different one.
+    """
+    who = reviewer.get_username() if reviewer is not None and reviewer.is_authenticated else "a reviewer"
+    with transaction.atomic():
+        Photo.objects.select_for_update().only("pk").get(pk=footprint.photo_id)
+        row = Footprint.objects.select_for_update().get(pk=footprint.pk)
+        if not row.is_current:
+            raise FootprintNotCurrentError(
+                f"footprint {row.pk} is not the current footprint of its photo any more; reload and review the "
+                f"current one.")
+        row.is_current = False
+        row.rejected_at = timezone.now()
+        row.rejected_by = reviewer if reviewer is not None and reviewer.is_authenticated else None
+        row.rejection_note = note[:2000]
+        row.save(update_fields=["is_current", "rejected_at", "rejected_by", "rejection_note"])
+        reason = f"Footprint {row.pk} ({row.get_source_display()}) rejected by {who}" + (f": {note}" if note else ".")
+        Photo.objects.filter(pk=row.photo_id).update(status=PhotoStatus.NEEDS_REVIEW, status_reason=reason[:2000])
+    return row
 
 
 def footprint_iou(a: Polygon, b: Polygon) -> float:

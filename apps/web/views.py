@@ -94,7 +94,7 @@ def photo_detail_view(request: HttpRequest, photo_id: str) -> HttpResponse:
     """One photo: image, footprint on the map with the photo warped onto it, metadata, history, downloads."""
     photo = _photo_or_404(request, photo_id)
     history = list(footprint_history(user=request.user, photo_id=photo_id)
-                   .select_related("photo", "created_by", "model_version", "job", "matched_tile"))
+                   .select_related("photo", "created_by", "rejected_by", "model_version", "job", "matched_tile"))
     current = next((f for f in history if f.is_current), None)
     overlay_kind = "web" if photo.web_image else ("thumbnail" if photo.thumbnail else "")
     return render(request, "web/photo_detail.html", {
@@ -156,11 +156,19 @@ def review_view(request: HttpRequest) -> HttpResponse:
 
 @login_page_required
 def review_photo_view(request: HttpRequest, photo_id: str) -> HttpResponse:
-    """Accept, reject or redraw one photo's footprint (review.js posts a manual footprint to the API)."""
+    """Accept, reject or redraw one photo's footprint (review.js posts to the API, which records the reviewer).
+
+    Without a current footprint (e.g. after a rejection) the editor starts from the latest one, so a reviewer
+    can redraw it; Accept and Reject then have nothing to act on.
+    """
     photo = _photo_or_404(request, photo_id)
-    current = footprint_history(user=request.user, photo_id=photo_id).filter(is_current=True).first()
+    history = footprint_history(user=request.user, photo_id=photo_id).select_related("photo", "rejected_by")
+    latest = history.first()
+    current = latest if latest is not None and latest.is_current else history.filter(is_current=True).first()
+    start = current or latest
     return render(request, "web/review_photo.html", {
-        "photo": photo, "current": current,
-        "review_config": {"photoId": photo.photo_id, "footprint": _footprint_geojson(current),
-                          "basemaps": basemap_layers()},
+        "photo": photo, "current": current, "start": start,
+        "can_edit": request.user.is_staff or photo.owner_id == request.user.pk,
+        "review_config": {"photoId": photo.photo_id, "footprint": _footprint_geojson(start),
+                          "current": current is not None, "basemaps": basemap_layers()},
     })

@@ -113,3 +113,23 @@ def test_manual_footprint_by_owner_only(archive, client_for):
     assert client_for(archive["bob"]).post(url, {"corners": corners}, format="json").status_code == 403
     response = client_for(archive["alice"]).post(url, {"corners": corners}, format="json")
     assert response.status_code == 201 and response.json()["properties"]["source"] == "manual"
+
+
+def test_reject_footprint_by_owner_or_staff_records_the_reviewer(archive, client_for):
+    fp = archive["fp_public"]
+    url = f"/api/v1/footprints/{fp.pk}/reject"
+    assert client_for().post(url, {"note": "x"}, format="json").status_code in (401, 403)
+    assert client_for(archive["bob"]).post(url, {"note": "x"}, format="json").status_code == 403
+    assert client_for(archive["bob"]).post(f"/api/v1/footprints/{archive['fp_private'].pk}/reject",
+                                           format="json").status_code == 404  # not visible to Bob
+
+    response = client_for(archive["staff"]).post(url, {"note": "wrong coast"}, format="json")
+
+    assert response.status_code == 200, response.json()
+    props = response.json()["properties"]
+    assert props["is_current"] is False and props["rejection_note"] == "wrong coast" and props["rejected_at"]
+    history = client_for().get("/api/v1/photos/ISS064-E-1/footprints").json()["features"]
+    assert [f["properties"]["rejection_note"] for f in history] == ["wrong coast"]
+    assert client_for().get("/api/v1/footprints", {"photo_id": "ISS064-E-1"}).json()["features"] == []
+    again = client_for(archive["staff"]).post(url, {"note": "twice"}, format="json")
+    assert again.status_code == 409 and "not the current footprint" in again.json()["description"]

@@ -1,5 +1,6 @@
-/* Review one footprint: accept it or move its corners (Leaflet.draw's polygon editor), then POST a manual
-   footprint to /api/v1/photos/<id>/footprints; the API records the reviewer and makes it current. */
+/* Review one footprint: accept it, reject it, or move its corners (Leaflet.draw's polygon editor) and save.
+   Accept and save POST a manual footprint to /api/v1/photos/<id>/footprints; reject POSTs to
+   /api/v1/footprints/<id>/reject. The API records the reviewer either way. */
 (function () {
   "use strict";
   const A = window.AstroLoc;
@@ -7,6 +8,9 @@
   if (!cfg.footprint) return;
   const statusNode = document.getElementById("review-status");
   const note = document.getElementById("review-note");
+  const accept = document.getElementById("review-accept");
+  const save = document.getElementById("review-save");
+  const reject = document.getElementById("review-reject");
 
   const map = L.map("review-map");
   map.attributionControl.setPrefix("AstroLoc");
@@ -15,6 +19,7 @@
   const ring = cfg.footprint.geometry.coordinates[0].slice(0, 4).map(([lng, lat]) => [lat, lng]);
   const polygon = L.polygon(ring, A.footprintStyle(cfg.footprint.properties)).addTo(map);
   map.fitBounds(polygon.getBounds(), { padding: [40, 40] });
+  if (!save) return; // read-only: the user may not review this photo
   polygon.editing.enable();
   let edited = false;
   polygon.on("edit", () => { edited = true; statusNode.textContent = "Polygon changed; save to record it."; });
@@ -25,10 +30,14 @@
     return latlngs.map((p) => [Number(p.lng.toFixed(7)), Number(p.lat.toFixed(7))]);
   }
 
+  function noteFor(action) {
+    return (action + (note.value ? ": " + note.value : "")).slice(0, 2000);
+  }
+
   async function submit(action) {
     let body;
     try {
-      body = { corners: corners(), note: (action + (note.value ? ": " + note.value : "")).slice(0, 2000) };
+      body = { corners: corners(), note: noteFor(action) };
     } catch (err) {
       statusNode.textContent = err.message; return;
     }
@@ -38,10 +47,30 @@
       statusNode.textContent = "Recorded footprint " + fp.id + " (" + action + ").";
       statusNode.dataset.saved = String(fp.id);
       edited = false;
+      accept.disabled = true;
+      if (reject) { reject.disabled = false; reject.dataset.footprintId = String(fp.id); }
     } catch (err) {
       statusNode.textContent = "Could not save: " + err.message;
     }
   }
-  document.getElementById("review-accept").addEventListener("click", () => submit(edited ? "edited" : "accepted"));
-  document.getElementById("review-save").addEventListener("click", () => submit("edited"));
+
+  async function rejectCurrent() {
+    const id = reject.dataset.footprintId;
+    if (!id) return;
+    statusNode.textContent = "Rejecting…";
+    try {
+      await A.api("/api/v1/footprints/" + encodeURIComponent(id) + "/reject", { method: "POST", body: { note: note.value } });
+      statusNode.textContent = "Rejected footprint " + id + "; the photo is back in the review queue. " +
+        "Move the corners and save to record a new footprint.";
+      statusNode.dataset.rejected = id;
+      reject.disabled = true; accept.disabled = true;
+      delete reject.dataset.footprintId;
+    } catch (err) {
+      statusNode.textContent = "Could not reject: " + err.message;
+    }
+  }
+
+  accept.addEventListener("click", () => submit(edited ? "edited" : "accepted"));
+  save.addEventListener("click", () => submit("edited"));
+  if (reject) reject.addEventListener("click", rejectCurrent);
 })();
