@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.core.geo import polygon_from_corners
+from apps.footprints.cache import footprints_changed
 from apps.footprints.constants import FootprintSource
 from apps.footprints.models import Footprint
 from apps.photos.constants import PhotoStatus
@@ -53,6 +54,7 @@ def footprint_add(
     with transaction.atomic():
         Photo.objects.select_for_update().only("pk").get(pk=photo.pk)  # serialise writers per photo
         Footprint.objects.filter(photo=photo, is_current=True).update(is_current=False)
+        transaction.on_commit(footprints_changed)
         return Footprint.objects.create(
             photo=photo,
             polygon=polygon,
@@ -126,6 +128,7 @@ def footprint_reject(*, footprint: Footprint, reviewer: AbstractBaseUser, note: 
         row.rejected_by = reviewer if reviewer is not None and reviewer.is_authenticated else None
         row.rejection_note = note[:2000]
         row.save(update_fields=["is_current", "rejected_at", "rejected_by", "rejection_note"])
+        transaction.on_commit(footprints_changed)
         reason = f"Footprint {row.pk} ({row.get_source_display()}) rejected by {who}" + (f": {note}" if note else ".")
         Photo.objects.filter(pk=row.photo_id).update(status=PhotoStatus.NEEDS_REVIEW, status_reason=reason[:2000])
     return row

@@ -6,10 +6,12 @@ archive's size; zoomed in, or when few footprints match, it gets the polygons th
 ``MAP_FEATURE_LIMIT``), as GeoJSON text built by the database.
 """
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, replace
 
 from django.contrib.gis.db.models import Extent
 from django.contrib.gis.db.models.functions import Centroid
+from django.core.cache import cache
 from django.db.models import (
     Avg,
     Case,
@@ -28,6 +30,7 @@ from django.db.models.functions import Cast, Floor
 from apps.core.constants import JobKind
 from apps.core.models import Job
 from apps.core.selectors import job_list
+from apps.footprints.cache import footprints_stamp
 from apps.footprints.models import Footprint
 from apps.footprints.selectors import (
     FOOTPRINT_FEATURE_PROPERTIES,
@@ -56,6 +59,8 @@ MAP_FEATURE_ZOOM = 7  # from this zoom on, polygons; below it, cells unless few 
 MAP_FEATURE_LIMIT = 1000
 CELLS_PER_TILE = 4  # grid cells across one 256-px tile width: a cell is ~64 px
 LOW_CONFIDENCE = 0.5
+WORLD_CELLS_MAX_ZOOM = 4  # up to here a view spans a continent: serve the cached world grid, clipped
+WORLD_CELLS_TTL = 300  # seconds; footprint writes change the key at once, photo edits wait for this
 
 
 class StX(Func):
@@ -109,25 +114,65 @@ def _features(qs: QuerySet[Footprint]) -> list[str]:
                 .values_list("feature", flat=True)[:MAP_FEATURE_LIMIT])
 
 
+def _grid_cells(qs: QuerySet[Footprint], zoom: int) -> list[dict]:
+    """Centroid counts on a grid of ``CELLS_PER_TILE`` cells per 256-px tile width at ``zoom``."""
+    cell = 360.0 / (2 ** max(zoom, 0)) / CELLS_PER_TILE
+    cx, cy = StX(Centroid("polygon")), StY(Centroid("polygon"))
+    rows = (qs.annotate(gx=Floor(cx / cell), gy=Floor(cy / cell)).values("gx", "gy")
+            .annotate(n=Count("pk"), lon=Avg(cx), lat=Avg(cy)).order_by())
+    return [{"lon": round(c["lon"], 4), "lat": round(c["lat"], 4), "count": c["n"]} for c in rows]
+
+
+def _audience(user) -> str:
+    """Who the cached grid is for: the same key only where ``photos_visible`` gives the same rows."""
+    if user is None or not user.is_authenticated:
+        return "public"
+    return "all" if user.is_staff or user.is_superuser else f"user{user.pk}"
+
+
+def _world_cells(*, user, filters: FootprintFilter, zoom: int, q: str) -> list[dict] | None:
+    """The whole world's grid for these filters, cached (None when the filters cannot be cached).
+
+    At the zooms it serves, one view covers a continent or more, and computing the grid costs a scan of every
+    matching footprint (about a second at 100k); the map is mostly opened there, so each filter set is
+    computed once per footprint change (``footprints_stamp``) or ``WORLD_CELLS_TTL``, then clipped per view.
+    """
+    if filters.intersects is not None or filters.point is not None:
+        return None
+    key_filters = replace(filters, bbox=None)
+    digest = hashlib.sha256(repr((key_filters, q.strip().lower(), zoom)).encode()).hexdigest()[:32]
+    key = f"web:world-cells:{_audience(user)}:{footprints_stamp()}:{digest}"
+    cells = cache.get(key)
+    if cells is None:
+        cells = _grid_cells(map_footprints(user=user, filters=key_filters, q=q), zoom)
+        cache.set(key, cells, WORLD_CELLS_TTL)
+    return cells
+
+
+def _in_bbox(cell: dict, bbox: tuple[float, float, float, float] | None) -> bool:
+    if bbox is None:
+        return True
+    west, south, east, north = bbox
+    return west <= cell["lon"] <= east and south <= cell["lat"] <= north
+
+
 def map_data(*, user, filters: FootprintFilter, zoom: int, q: str = "") -> MapData:
     """Polygons when zoomed in or when few match; otherwise centroid counts on a grid sized to the zoom.
 
-    Zoomed out, the grid query also gives the total, so a world view costs one aggregate query.
+    Zoomed out, the grid also gives the total, so a view costs one aggregate query; up to
+    ``WORLD_CELLS_MAX_ZOOM`` the world grid comes from the cache and is clipped to the view.
     """
     qs = map_footprints(user=user, filters=filters, q=q)
     if zoom >= MAP_FEATURE_ZOOM:
         total = qs.count()
         rows = _features(qs)
         return MapData(mode="features", total=total, features=rows, cells=[], truncated=total > len(rows))
-    cell = 360.0 / (2 ** max(zoom, 0)) / CELLS_PER_TILE
-    cx, cy = StX(Centroid("polygon")), StY(Centroid("polygon"))
-    cells = list(qs.annotate(gx=Floor(cx / cell), gy=Floor(cy / cell)).values("gx", "gy")
-                 .annotate(n=Count("pk"), lon=Avg(cx), lat=Avg(cy)).order_by())
-    total = sum(c["n"] for c in cells)
+    world = _world_cells(user=user, filters=filters, zoom=zoom, q=q) if zoom <= WORLD_CELLS_MAX_ZOOM else None
+    cells = [c for c in world if _in_bbox(c, filters.bbox)] if world is not None else _grid_cells(qs, zoom)
+    total = sum(c["count"] for c in cells)
     if total <= MAP_FEATURE_LIMIT // 2:
-        return MapData(mode="features", total=total, features=_features(qs), cells=[], truncated=False)
-    return MapData(mode="cells", total=total, features=[], truncated=False,
-                   cells=[{"lon": round(c["lon"], 4), "lat": round(c["lat"], 4), "count": c["n"]} for c in cells])
+        return MapData(mode="features", total=qs.count(), features=_features(qs), cells=[], truncated=False)
+    return MapData(mode="cells", total=total, features=[], truncated=False, cells=cells)
 
 
 def review_queue(*, user) -> QuerySet[Photo]:

@@ -1,9 +1,14 @@
 """Web pages and the map's data endpoint, through Django's test client (no browser)."""
 
+import gzip
+import json
+
 import pytest
 
 from apps.core.geo import bbox_polygon
+from apps.footprints.cache import footprints_changed
 from apps.footprints.constants import FootprintSource
+from apps.footprints.models import Footprint
 from apps.photos.constants import PhotoStatus, Visibility
 from apps.web.selectors import MAP_FEATURE_LIMIT
 from tests.factories import footprint_create, mosaic_create, photo_create, user_create
@@ -147,3 +152,54 @@ def test_photo_detail_offers_the_matched_satellite_tile_side_by_side(client):
 
     assert 'id="tile-map"' in html
     assert '"matchedTile": {"year": 2020, "bounds": [30.0, 29.0, 31.0, 30.0], "label": "z8/150/100 (2020)"}' in html
+
+
+def test_world_view_grid_is_cached_until_a_footprint_changes(client, django_assert_max_num_queries):
+    from apps.footprints.services import footprint_reject
+    from apps.web.selectors import WORLD_CELLS_MAX_ZOOM
+
+    n = MAP_FEATURE_LIMIT // 2 + 101
+    _grid(n)  # 20 per row from (10, 10), 0.5 degree apart
+    world = {"bbox": "-180,-85,180,85", "zoom": str(WORLD_CELLS_MAX_ZOOM)}
+    first = client.get("/map/data", world).json()
+    with django_assert_max_num_queries(1):  # the stamp (max id) only: the grid comes from the cache
+        second = client.get("/map/data", world).json()
+    assert second == first and first["mode"] == "cells" and first["total"] == n
+
+    # Cells are 360 / 2**4 / 4 = 5.625 degrees: the rows at latitudes 10, 10.5 and 11 fall in the cell below
+    # 11.25, whose mean position is south of the view, so the view clips them out.
+    clipped = client.get("/map/data", {"bbox": "0,11.3,40,40", "zoom": str(WORLD_CELLS_MAX_ZOOM)}).json()
+    assert clipped["mode"] == "cells" and clipped["total"] == n - 60
+    assert all(c["lat"] >= 11.3 for c in clipped["cells"])
+
+    footprint_create(photo_create(), center=(60.0, 10.0), half=0.1)  # a new id changes the stamp
+    assert client.get("/map/data", world).json()["total"] == first["total"] + 1
+    victim = Footprint.objects.filter(is_current=True).order_by("pk").first()
+    footprint_reject(footprint=victim, reviewer=user_create(is_staff=True))
+    footprints_changed()  # what the service does on commit (this test's transaction never commits)
+    assert client.get("/map/data", world).json()["total"] == first["total"]
+
+
+def test_cached_world_grid_is_per_audience_private_photos_stay_hidden(client):
+    _grid(MAP_FEATURE_LIMIT // 2 + 1)
+    _grid(20, start=(-60.0, -20.0), visibility=Visibility.PRIVATE, owner=user_create())
+    world = {"bbox": "-180,-85,180,85", "zoom": "2"}
+    client.force_login(user_create(is_staff=True))
+    assert client.get("/map/data", world).json()["total"] == MAP_FEATURE_LIMIT // 2 + 21
+    client.logout()
+    assert client.get("/map/data", world).json()["total"] == MAP_FEATURE_LIMIT // 2 + 1
+
+
+def test_map_data_and_api_json_are_gzipped_html_pages_are_not(client):
+    _grid(30)
+    gz = {"HTTP_ACCEPT_ENCODING": "gzip, deflate, br"}
+    data = client.get("/map/data", {"bbox": "0,0,30,30", "zoom": "9"}, **gz)
+    assert data["Content-Encoding"] == "gzip" and "Accept-Encoding" in data["Vary"]
+    assert json.loads(gzip.decompress(data.content))["total"] == 30
+    api = client.get("/api/v1/footprints", {"limit": 30}, **gz)
+    assert api["Content-Encoding"] == "gzip" and api["Content-Type"].startswith("application/geo+json")
+    assert len(json.loads(gzip.decompress(api.content))["features"]) == 30
+    client.force_login(user_create())
+    page = client.get("/jobs/", **gz)  # carries the CSRF token of the log-out form: never compressed (BREACH)
+    assert page.status_code == 200 and "Content-Encoding" not in page and b"csrfmiddlewaretoken" in page.content
+    assert "Content-Encoding" not in client.get("/map/data", {"bbox": "0,0,30,30", "zoom": "9"})

@@ -1,0 +1,35 @@
+"""A change stamp for caches of footprint aggregates (the web map's zoomed-out grid).
+
+Every footprint write goes through ``apps.footprints.services``, which calls ``footprints_changed`` after
+commit; the stamp also carries the highest footprint id, so rows loaded behind the services' back (a
+benchmark's COPY) still change it. Caches keyed by the stamp are therefore never stale after a footprint
+write; photo edits (visibility, status, metadata) are not stamped and rely on the cache's short lifetime.
+"""
+
+import logging
+
+from django.core.cache import cache
+from django.db.models import Max
+from redis.exceptions import RedisError
+
+from apps.footprints.models import Footprint
+
+__all__ = ["footprints_changed", "footprints_stamp"]
+
+VERSION_KEY = "footprints:version"
+logger = logging.getLogger(__name__)
+
+
+def footprints_changed() -> None:
+    """Bump the version; a cache outage must not fail the write that triggered it (the TTL covers it)."""
+    try:
+        cache.add(VERSION_KEY, 0, timeout=None)
+        cache.incr(VERSION_KEY)
+    except (RedisError, ValueError) as exc:
+        logger.warning("could not bump the footprint cache version: %s", exc)
+
+
+def footprints_stamp() -> str:
+    """``<version>-<max footprint id>``: changes whenever a footprint is added or rejected."""
+    top = Footprint.objects.aggregate(top=Max("pk"))["top"] or 0
+    return f"{cache.get(VERSION_KEY, 0)}-{top}"
