@@ -19,6 +19,7 @@ from django.db.models import (
     F,
     FloatField,
     Func,
+    Min,
     Q,
     QuerySet,
     TextField,
@@ -39,7 +40,7 @@ from apps.footprints.selectors import (
     JsonBuildObject,
     footprints_filtered,
 )
-from apps.imagery.models import Mosaic
+from apps.imagery.models import Mosaic, SatelliteTile
 from apps.photos.constants import PhotoStatus
 from apps.photos.models import Photo
 from apps.photos.selectors import photos_visible
@@ -189,8 +190,11 @@ def batch_import_job(*, user, batch_id: int) -> Job | None:
 
 
 def basemap_layers() -> list[dict]:
-    """One basemap per imagery year with its coverage (lon/lat bounds), so the map asks only for tiles that
-    exist (the XYZ endpoint answers 404 outside coverage). Oldest year first."""
+    """One basemap per imagery year with its coverage (lon/lat bounds) and its coarsest stored zoom, so the
+    map asks only for tiles that exist (the XYZ endpoint answers 404 outside coverage and below the coarsest
+    stored zoom: it never invents an overview). Oldest year first."""
+    min_zooms = dict(SatelliteTile.objects.values("year").annotate(z=Min("zoom")).values_list("year", "z"))
     years = (Mosaic.objects.filter(bounds__isnull=False).values("year").annotate(extent=Extent("bounds"))
              .order_by("year"))
-    return [{"year": row["year"], "bounds": [round(v, 6) for v in row["extent"]]} for row in years]
+    return [{"year": row["year"], "bounds": [round(v, 6) for v in row["extent"]], "min_zoom": min_zooms[row["year"]]}
+            for row in years if row["year"] in min_zooms]

@@ -130,16 +130,22 @@ def test_login_page_logs_in_and_redirects_home(client):
     assert client.post("/accounts/logout/").status_code == 302
 
 
-def test_map_offers_each_imagery_year_with_its_coverage_newest_first_selected(client):
-    mosaic_create(year=2019, bounds=bbox_polygon(10, 20, 30, 40))
-    mosaic_create(year=2021, bounds=bbox_polygon(0, 0, 5, 5))
+def test_map_offers_each_imagery_year_with_its_coverage_and_zooms_newest_first_selected(client):
+    from tests.factories import tile_create
+
+    old = mosaic_create(year=2019, bounds=bbox_polygon(10, 20, 30, 40))
+    tile_create(mosaic=old, zoom=9, x=1, y=1)
+    tile_create(mosaic=old, zoom=11, x=1, y=1)
+    tile_create(mosaic=mosaic_create(year=2021, bounds=bbox_polygon(0, 0, 5, 5)), zoom=10, x=1, y=1)
     mosaic_create(year=2021, bounds=bbox_polygon(5, 0, 10, 6))
+    mosaic_create(year=2023, bounds=bbox_polygon(5, 0, 10, 6))  # not ingested yet: no tiles, no option
 
     html = client.get("/").content.decode()
 
     assert '<option value="2021" selected>' in html and '<option value="2019">' in html
-    assert ('[{"year": 2019, "bounds": [10.0, 20.0, 30.0, 40.0]}, '
-            '{"year": 2021, "bounds": [0.0, 0.0, 10.0, 6.0]}]') in html
+    assert '<option value="2023"' not in html
+    assert ('[{"year": 2019, "bounds": [10.0, 20.0, 30.0, 40.0], "min_zoom": 9}, '
+            '{"year": 2021, "bounds": [0.0, 0.0, 10.0, 6.0], "min_zoom": 10}]') in html
 
 
 def test_photo_detail_offers_the_matched_satellite_tile_side_by_side(client):

@@ -43,12 +43,14 @@
     return { color: SOURCE_OUTLINE[properties.source] || fill, weight: 2, fillColor: fill, fillOpacity: 0.25 };
   }
 
-  /** The platform's own XYZ basemap, limited to its coverage ({year, bounds: [w, s, e, n]}); null without one. */
+  /** The platform's own XYZ basemap, limited to its coverage and stored zooms ({year, bounds: [w, s, e, n],
+      min_zoom}): no request for a tile the server does not have; null without a layer. */
   function basemap(layer) {
     if (!layer) return null;
     const [w, s, e, n] = layer.bounds;
     return L.tileLayer("/tiles/" + layer.year + "/{z}/{x}/{y}.png", {
-      maxZoom: 18, bounds: L.latLngBounds([s, w], [n, e]), attribution: "AstroLoc imagery " + layer.year,
+      maxZoom: 18, minZoom: layer.min_zoom || 0, bounds: L.latLngBounds([s, w], [n, e]),
+      attribution: "AstroLoc imagery " + layer.year,
     });
   }
 

@@ -23,6 +23,37 @@
   polygon.editing.enable();
   let edited = false;
   polygon.on("edit", () => { edited = true; statusNode.textContent = "Polygon changed; save to record it."; });
+  keyboardCorners();
+
+  /** The editor's corner handles, named and movable with the arrow keys (Shift: 10x); its mid-point handles
+      are removed: a footprint has exactly four corners. Leaflet.draw keeps them in PolyVerticesEdit. */
+  function keyboardCorners() {
+    const CORNERS = ["top-left", "top-right", "bottom-right", "bottom-left"];
+    const handlers = polygon.editing._verticesHandlers || [];
+    handlers.forEach((handler) => {
+      handler._markerGroup.eachLayer((marker) => {
+        if (!handler._markers.includes(marker)) handler._markerGroup.removeLayer(marker);
+      });
+      handler._markers.forEach((marker, i) => {
+        const icon = marker.getElement();
+        icon.setAttribute("aria-label", "Corner " + (i + 1) + " (" + (CORNERS[i] || "extra") + " of the photo): " +
+          "arrow keys move it");
+        icon.addEventListener("keydown", (e) => {
+          const step = e.shiftKey ? 20 : 2;
+          const delta = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step] }[e.key];
+          if (!delta) return;
+          e.preventDefault();
+          const p = map.latLngToContainerPoint(marker.getLatLng()).add(delta);
+          marker.setLatLng(map.containerPointToLatLng(p));
+          marker.fire("drag").fire("dragend");
+        });
+      });
+    });
+    // Enter on a focused handle would "click" it, which Leaflet.draw takes as "delete this corner".
+    map.getContainer().addEventListener("keypress", (e) => {
+      if (e.target.classList && e.target.classList.contains("leaflet-editing-icon")) e.stopPropagation();
+    }, true);
+  }
 
   function corners() {
     const latlngs = polygon.getLatLngs()[0];
