@@ -2,103 +2,35 @@
 
     python -m tests.benchmarks.api_bbox [--sizes 100000,1000000] [--requests 40]
 
-Loads N footprints (the 17,763 real EarthLoc footprints, jittered, repeated) into a separate database by
-COPY, starts gunicorn on loopback against it, and times GET /api/v1/footprints?bbox=...&limit=L (p50/p95,
-sequential requests). The same pages are then built in-process both ways: PostgreSQL-generated GeoJSON
-(json_build_object + ST_AsGeoJSON, joined as text) and djangorestframework-gis's serializer (a GEOS object
-per row); the ratio is serializer time / database time. Bounded: a fixed number of requests per size.
+Loads N footprints (the 17,763 real EarthLoc footprints, jittered, repeated; ``tests.benchmarks.footprint_db``)
+into a separate database by COPY, starts gunicorn on loopback against it, and times
+GET /api/v1/footprints?bbox=...&limit=L (p50/p95, sequential requests, uncompressed). The same pages are then
+built in-process both ways: PostgreSQL-generated GeoJSON (json_build_object + ST_AsGeoJSON, joined as text)
+and djangorestframework-gis's serializer (a GEOS object per row);
+the ratio is serializer time / database time. Bounded: a fixed number of requests per size.
 """
 
 import argparse
-import csv
-import io
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "astroloc_platform.settings_test")
 os.environ.setdefault("TEST_DATABASE_NAME", "bench_astroloc_api")
 
-import django
+from django.db import connection
 
-django.setup()
-
-from django.conf import settings  # noqa: E402
-from django.db import connection  # noqa: E402
-
-REPO = Path(__file__).resolve().parents[2]
-CSV = Path(os.environ.get("ASTROLOC_REAL_FOOTPRINTS",
-                          REPO.parent / "shared" / "real-footprints" / "iss_footprints_earthloc.csv"))
-
-
-def real_quads() -> list[list[tuple[float, float]]]:
-    quads = []
-    with CSV.open() as f:
-        for row in csv.DictReader(f):
-            corners = [(float(row[f"{c}_LON"]), float(row[f"{c}_LAT"])) for c in ("UL", "UR", "LR", "LL")]
-            if max(x for x, _ in corners) - min(x for x, _ in corners) < 90:  # skip antimeridian-crossing ones
-                quads.append(corners)
-    return quads
-
-
-def load(n: int, quads, rng: random.Random) -> None:
-    """COPY n photos and their current footprints (jittered real shapes) into the empty benchmark tables."""
-    with connection.cursor() as cur:
-        cur.execute("TRUNCATE footprints_footprint, photos_photo RESTART IDENTITY CASCADE")
-    photos, footprints = io.StringIO(), io.StringIO()
-    for i in range(n):
-        quad = quads[i % len(quads)]
-        dx, dy = rng.uniform(-3, 3), rng.uniform(-3, 3)
-        dx = max(min(dx, 179.9 - max(x for x, _ in quad)), -179.9 - min(x for x, _ in quad))
-        dy = max(min(dy, 89.9 - max(y for _, y in quad)), -89.9 - min(y for _, y in quad))
-        ring = [(x + dx, y + dy) for x, y in quad] + [(quad[0][0] + dx, quad[0][1] + dy)]
-        wkt = "SRID=4326;POLYGON((" + ",".join(f"{x:.6f} {y:.6f}" for x, y in ring) + "))"
-        mission = f"ISS{(i % 70) + 1:03d}"
-        photos.write(f"{mission}-E-{i + 1}\t{mission}\tphotos/original/{i}.jpg\t\t\t\t"
-                     f"2020-01-01T00:00:00Z\t\t\timported\t\tpublic\t2024-01-01T00:00:00Z\t2024-01-01T00:00:00Z\t"
-                     f"\t{rng.uniform(0, 100):.1f}\t{rng.choice([50, 180, 400, 800])}\n")
-        footprints.write(f"{i + 1}\t{wkt}\timported\t\tt\t2024-01-01T00:00:00Z\t{rng.random():.3f}\n")
-    with connection.cursor() as cur:
-        with cur.copy("COPY photos_photo (photo_id, mission, image, web_image, thumbnail, checksum, captured_at,"
-                      " camera, feature_text, status, status_reason, visibility, created_at, updated_at, tilt_class,"
-                      " cloud_pct, focal_length_mm) FROM STDIN") as copy:
-            copy.write(photos.getvalue())
-        with cur.copy("COPY footprints_footprint (photo_id, polygon, source, note, is_current, created_at,"
-                      " confidence) FROM STDIN") as copy:
-            copy.write(footprints.getvalue())
-        cur.execute("ANALYZE photos_photo")
-        cur.execute("ANALYZE footprints_footprint")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.benchmarks.footprint_db import free_port, load, real_quads, start_gunicorn
 
 
 def start_server(port: int) -> subprocess.Popen:
-    db = settings.DATABASES["default"]
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "astroloc_platform.settings", "DJANGO_DEBUG": "0",
-           "DATABASE_URL": f"postgis://{db.get('USER') or 'postgres'}@{db.get('HOST') or '127.0.0.1'}:"
-                           f"{db.get('PORT') or 5432}/{db['NAME']}",
-           "API_THROTTLE_ANON": "10000000/min", "CACHE_KEY_PREFIX": "bench"}
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "astroloc_platform.wsgi", "-b", f"127.0.0.1:{port}",
-                               "-w", "2", "--log-level", "warning"], cwd=REPO, env=env)
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/footprints?limit=1", timeout=2).read()
-            return server
-        except OSError:
-            time.sleep(0.2)
-    server.kill()
-    raise RuntimeError("gunicorn did not start")
+    return start_gunicorn(port, ready_path="/api/v1/footprints?limit=1",
+                          env={"API_THROTTLE_ANON": "10000000/min", "CACHE_KEY_PREFIX": "bench"})
 
 
 def bboxes(quads, rng: random.Random, count: int, size: float) -> list[tuple[float, ...]]:
