@@ -50,6 +50,7 @@ __all__ = [
     "MAP_FEATURE_ZOOM",
     "MapData",
     "basemap_layers",
+    "batch_followup_jobs",
     "batch_import_job",
     "map_data",
     "map_footprints",
@@ -187,6 +188,14 @@ def batch_import_job(*, user, batch_id: int) -> Job | None:
     """The latest ``import`` job of a batch that the user may see (the upload records it in its parameters)."""
     return (job_list(user=user, kind=JobKind.IMPORT).filter(parameters__batch_id=batch_id)
             .order_by("-created_at").first())
+
+
+def batch_followup_jobs(*, user, batch) -> list[Job]:
+    """The label / localize jobs the import queued for the batch's new photos (``report.next_steps``), those the
+    user may see, in the order they were queued."""
+    enqueued = ((batch.report or {}).get("next_steps") or {}).get("enqueued_jobs") or {}
+    ids = [int(pk) for pk in enqueued.values()]
+    return list(job_list(user=user).filter(pk__in=ids).order_by("pk")) if ids else []
 
 
 def basemap_layers() -> list[dict]:

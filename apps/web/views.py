@@ -14,7 +14,7 @@ from apps.footprints.constants import FootprintSource
 from apps.footprints.selectors import footprint_history
 from apps.photos.constants import PhotoStatus, TiltClass
 from apps.photos.selectors import batch_list, photo_get
-from apps.web.selectors import basemap_layers, batch_import_job, map_data, review_queue
+from apps.web.selectors import basemap_layers, batch_followup_jobs, batch_import_job, map_data, review_queue
 
 login_page_required = login_required(login_url="web:login")
 
@@ -118,8 +118,11 @@ def batch_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     if batch is None:
         raise Http404("No such batch.")
     report = batch.report or {}
+    next_steps = report.get("next_steps") or {}
     return render(request, "web/batch_detail.html", {
         "batch": batch, "job": batch_import_job(user=request.user, batch_id=batch.pk),
+        "followup_jobs": batch_followup_jobs(user=request.user, batch=batch),
+        "to_label": len(next_steps.get("label", [])), "to_localize": len(next_steps.get("localize", [])),
         "summary": report.get("summary"), "files": report.get("files", []),
         "uploaded": report.get("uploaded", []), "error": report.get("error", ""),
         "warnings": report.get("warnings", []),

@@ -104,8 +104,12 @@ def populate(synth_dir: Path, *, n_photos: int = 8) -> Site:
                              parameters={"batch_id": batch.pk}, result={"imported": 2, "skipped": 1, "rejected": 1},
                              started_at=now - timedelta(seconds=40), finished_at=now - timedelta(seconds=31),
                              attempts=1, worker="cpu@test")
+    label = Job.objects.create(kind=JobKind.LABEL, status=JobStatus.SUCCEEDED, progress=1.0, created_by=staff,
+                               progress_message="2 of 2 photos labeled", parameters={"photo_ids": [ids[1], ids[2]]},
+                               started_at=now - timedelta(seconds=30), finished_at=now - timedelta(seconds=12))
     batch.job = job
-    batch.save(update_fields=["job"])
+    batch.report["next_steps"] = {"label": [ids[1], ids[2]], "localize": [], "enqueued_jobs": {"label": label.pk}}
+    batch.save(update_fields=["job", "report"])
     Job.objects.create(kind=JobKind.LOCALIZE, status=JobStatus.FAILED, progress=0.25, created_by=staff,
                        parameters={"photo_ids": [ids[3]]}, error="No active model version: train one first.",
                        started_at=now - timedelta(minutes=5), finished_at=now - timedelta(minutes=4), attempts=1)

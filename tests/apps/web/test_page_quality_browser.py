@@ -103,12 +103,13 @@ def test_pages_are_readable_without_javascript(live_server, browser, site):
     page.click("main button[type=submit]")
     page.wait_for_url(live_server.url + "/jobs/")
     rows = page.locator("#job-table tbody tr")
-    assert rows.count() == Job.objects.count() >= 5  # 2 ingests, an import, a failed and a running job
+    assert rows.count() == Job.objects.count() >= 6  # 2 ingests, an import, a label, a failed, a running
     assert "Failed" in page.locator("#job-table").inner_text()
 
     page.goto(live_server.url + f"/batches/{site.batch_pk}/")
     assert page.locator("#batch-files tbody tr").count() == 4
     assert "2 imported, 1 duplicates skipped, 1 rejected" in page.locator("#batch-summary").inner_text()
+    assert page.locator(".job-progress").count() == 2  # the import and the label job it queued
 
     page.goto(live_server.url + "/review/")
     assert site.review_id in page.locator("#review-table").inner_text()

@@ -209,3 +209,23 @@ def test_map_data_and_api_json_are_gzipped_html_pages_are_not(client):
     page = client.get("/jobs/", **gz)  # carries the CSRF token of the log-out form: never compressed (BREACH)
     assert page.status_code == 200 and "Content-Encoding" not in page and b"csrfmiddlewaretoken" in page.content
     assert "Content-Encoding" not in client.get("/map/data", {"bbox": "0,0,30,30", "zoom": "9"})
+
+
+def test_batch_page_follows_the_jobs_the_import_queued(client):
+    from apps.core.constants import JobKind, JobStatus
+    from apps.core.models import Job
+    from apps.photos.models import Batch
+
+    staff = user_create(is_staff=True)
+    label = Job.objects.create(kind=JobKind.LABEL, status=JobStatus.RUNNING, progress=0.5)
+    batch = Batch.objects.create(name="b", created_by=staff, report={
+        "summary": {"files": 1, "imported": 1, "skipped": 0, "rejected": 0},
+        "next_steps": {"label": [1], "localize": [], "enqueued_jobs": {"label": label.pk}}})
+    quiet = Batch.objects.create(name="q", created_by=staff, report={
+        "next_steps": {"label": [1, 2], "localize": [3], "enqueued_jobs": {}}})
+    client.force_login(staff)
+
+    html = client.get(f"/batches/{batch.pk}/").content.decode()
+    assert "Follow-up jobs" in html and f'data-job-id="{label.pk}" data-job-status="running"' in html
+    html = client.get(f"/batches/{quiet.pk}/").content.decode()
+    assert "Next: 2 photos to label (weak center point) and 1 to localize" in html
