@@ -95,6 +95,7 @@
         "Move the corners and save to record a new footprint.";
       statusNode.dataset.rejected = id;
       reject.disabled = true; accept.disabled = true;
+      polygon.setStyle({ dashArray: "6 4", fillOpacity: 0.1 });
       delete reject.dataset.footprintId;
     } catch (err) {
       statusNode.textContent = "Could not reject: " + err.message;
