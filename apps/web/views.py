@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from apps.api.filters import FootprintFilterSerializer
-from apps.core.constants import JobKind
+from apps.core.constants import JobKind, JobStatus
 from apps.core.selectors import job_get, job_list
 from apps.footprints.constants import FootprintSource
 from apps.footprints.selectors import footprint_history
@@ -137,7 +137,10 @@ def job_list_view(request: HttpRequest) -> HttpResponse:
         kinds = [(k, label) for k, label in JobKind.choices if k != JobKind.IMPORT]
     else:
         kinds = [(JobKind.LOCALIZE.value, JobKind.LOCALIZE.label)]
-    return render(request, "web/jobs.html", {"jobs": jobs, "startable_kinds": kinds})
+    return render(request, "web/jobs.html", {
+        "jobs": jobs, "startable_kinds": kinds, "status_choices": JobStatus.choices,
+        "status": request.GET.get("status", ""),
+    })
 
 
 @login_page_required

@@ -229,3 +229,18 @@ def test_batch_page_follows_the_jobs_the_import_queued(client):
     assert "Follow-up jobs" in html and f'data-job-id="{label.pk}" data-job-status="running"' in html
     html = client.get(f"/batches/{quiet.pk}/").content.decode()
     assert "Next: 2 photos to label (weak center point) and 1 to localize" in html
+
+
+def test_jobs_list_filters_by_status_and_keeps_the_choice(client):
+    from apps.core.constants import JobKind, JobStatus
+    from apps.core.models import Job
+
+    user = user_create()
+    Job.objects.create(kind=JobKind.LOCALIZE, status=JobStatus.FAILED, created_by=user, error="boom")
+    Job.objects.create(kind=JobKind.LOCALIZE, status=JobStatus.SUCCEEDED, created_by=user)
+    client.force_login(user)
+
+    html = client.get("/jobs/", {"status": "failed"}).content.decode()
+
+    assert '<option value="failed" selected>' in html
+    assert html.count('class="status-badge status-') == 1 and "status-failed" in html
