@@ -20,9 +20,9 @@ from typing import Any
 import cv2
 import numpy as np
 from django.conf import settings
-from django.contrib.gis.geos import Polygon
+from django.contrib.gis.geos import GEOSGeometry
 
-from apps.core.geo import bbox_polygon
+from apps.core.geo import bbox_geometry, bbox_polygon
 from apps.imagery.models import SatelliteTile
 from apps.models_registry.models import ROTATIONS, ModelVersion
 from apps.models_registry.selectors import tile_embedding_nearest
@@ -40,6 +40,7 @@ __all__ = [
     "SpatialPrior",
     "photo_prior",
     "retrieve",
+    "verified_as_dict",
     "verify",
     "visibility_radius_km",
 ]
@@ -64,7 +65,7 @@ class SpatialPrior:
     """Where the photo's footprint must intersect: a square region around a point, or a user region."""
 
     kind: str  # "center", "nadir" or "region"
-    region: Polygon
+    region: GEOSGeometry  # a polygon, or two across the antimeridian
     center: tuple[float, float] | None = None
     radius_km: float | None = None
 
@@ -73,13 +74,20 @@ class SpatialPrior:
                 "bbox": list(self.region.extent)}
 
 
-def _square(center: tuple[float, float], radius_km: float) -> Polygon:
+def _square(center: tuple[float, float], radius_km: float) -> GEOSGeometry:
+    """The square of half-side ``radius_km`` around ``center``; one crossing the antimeridian wraps around
+    (two rectangles, one on either side of lon 180), so tiles on the far side stay candidates."""
     lon0, lat0, lon1, lat1 = lonlat_bounds_around(center, radius_km)
-    # Clamped at the antimeridian: a prior that crosses it loses the far side (rare for ISS photos' priors).
-    return bbox_polygon(max(lon0, -180.0), lat0, min(lon1, 180.0), lat1)
+    if lon1 - lon0 >= 360.0:
+        return bbox_polygon(-180.0, lat0, 180.0, lat1)
+    if lon0 >= -180.0 and lon1 <= 180.0:
+        return bbox_polygon(lon0, lat0, lon1, lat1)
+    return bbox_geometry(((lon0 + 180.0) % 360.0 - 180.0, lat0, (lon1 + 180.0) % 360.0 - 180.0, lat1))
 
 
-def photo_prior(photo: Photo, *, region: Polygon | None = None, use_nadir: bool | None = None) -> SpatialPrior | None:
+def photo_prior(
+    photo: Photo, *, region: GEOSGeometry | None = None, use_nadir: bool | None = None
+) -> SpatialPrior | None:
     """The tightest prior the metadata allows: a user region, else the centre point, else nadir + tilt class."""
     if region is not None:
         return SpatialPrior("region", region)
@@ -203,7 +211,7 @@ def verify(photo: Photo, image: np.ndarray, candidate: Candidate, runtime: Retri
     lon0, lat0, lon1, lat1 = tile.bounds.extent
     center = ((lon0 + lon1) / 2, (lat0 + lat1) / 2)
     half_km = 0.5 * math.hypot((lon1 - lon0) * 111.195 * math.cos(math.radians(center[1])), (lat1 - lat0) * 111.195)
-    around = bbox_polygon(*lonlat_bounds_around(center, 3 * half_km))
+    around = _square(center, 3 * half_km)  # wraps at the antimeridian (a plain box would leave [-180, 180])
     nearby = SatelliteTile.objects.filter(year=tile.year, bounds__intersects=around).only(
         "pk", "image", "bounds", "zoom", "year")
     provider = TileMosaicProvider([_tile_record(t) for t in nearby])
@@ -216,3 +224,14 @@ def verify(photo: Photo, image: np.ndarray, candidate: Candidate, runtime: Retri
 
 def candidates_as_dicts(candidates: list[Candidate], limit: int) -> list[dict[str, Any]]:
     return [asdict(c) | {"score": round(c.score, 5)} for c in candidates[:limit]]
+
+
+def verified_as_dict(rank: int, candidate: Candidate, result: LabelResult) -> dict[str, Any]:
+    """A candidate that passed verification, for the job result: its rank, inliers and footprint corners.
+
+    Every accepted candidate is kept (not only the published best), so a reviewer sees the alternatives and
+    ``tests/benchmarks/localize_e2e.py`` can tell what a smaller ``ASTROLOC_LOCALIZE_VERIFY_TOP`` would give.
+    """
+    return {"rank": rank, "tile_id": candidate.tile_id, "rotation": candidate.rotation, "inliers": result.inliers,
+            "confidence": round(float(result.confidence), 4),
+            "corners": [[round(float(lon), 6), round(float(lat), 6)] for lon, lat in result.footprint]}
