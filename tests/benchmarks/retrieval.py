@@ -22,7 +22,8 @@ IVF, HNSW: ~5 GB together) and ~0.5 GB of halfvec rows in PostgreSQL, with a pgv
 The AstroLoc model's 2,048-D would need 8 GB per copy and hours of HNSW build here; search cost grows
 linearly with the dimension for every method alike, so the ratios carry over.
 
-    nice -n 10 python -m tests.benchmarks.retrieval --vectors 1000000 --queries 100 --pg-queries 50
+    OPENBLAS_NUM_THREADS=1 nice -n 10 python -m tests.benchmarks.retrieval --vectors 1000000 --queries 100 \\
+        --pg-queries 50
 """
 
 from __future__ import annotations
@@ -181,8 +182,11 @@ def main() -> None:
     parser.add_argument("--dim", type=int, default=256)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--pg-queries", type=int, default=100, help="pgvector runs one SQL query per photo")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="FAISS threads (1: OpenMP threads spin against each other on a shared 2-core VM, "
+                             "and pgvector answers one query on one core too); set OPENBLAS_NUM_THREADS alike")
     args = parser.parse_args()
-    faiss.omp_set_num_threads(max(1, (os.cpu_count() or 2)))
+    faiss.omp_set_num_threads(max(1, args.threads))
     connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=True)
     n_tiles, dim = args.vectors // R, args.dim
     desc, _ = synth(n_tiles, dim)
@@ -226,7 +230,7 @@ def main() -> None:
 
     print(f"\n{n_tiles:,} tiles x 4 rotations = {len(flat):,} descriptors of {dim}-D, {args.queries} queries "
           f"({args.pg_queries} for pgvector, one SQL query each), recall@{K} of distinct tiles vs exact, "
-          f"{os.cpu_count()} CPU cores\n")
+          f"{args.threads} FAISS thread(s), {os.cpu_count()} CPU cores (shared)\n")
     print("| method | filter | build s | recall@10 | queries/s |")
     print("|---|---|---:|---:|---:|")
     for label, fraction in (("none", None), ("10 %", 0.10), ("1 %", 0.01)):

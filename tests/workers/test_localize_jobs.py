@@ -104,7 +104,7 @@ def test_localize_job_verifies_publishes_and_keeps_history(celery_worker):
 
 def test_activating_a_new_version_does_not_mix_embeddings():
     grid = make_grid()
-    v1, v2 = make_version("mix-v1", seed=1), make_version("mix-v2", seed=2)
+    v1, v2 = make_version("mix-v1", seed=1), make_version("mix-v2", seed=2, dim=48)  # a v1 row in v2 would not fit
     _embed(v1, worker=False)
     model_version_activate(model_version=v1)
     photo = photo_from_tile(grid, (2, 1))
@@ -113,14 +113,27 @@ def test_activating_a_new_version_does_not_mix_embeddings():
     model_version_activate(model_version=v2)
     job2 = _localize({"photo_ids": [photo.pk]})
 
-    assert TileEmbedding.objects.filter(model_version=v1).count() == TileEmbedding.objects.filter(
-        model_version=v2).count() == TILES * 4
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT model_version_id, vector_dims(vector), count(*) FROM models_registry_tileembedding "
+                    "WHERE model_version_id IN (%s, %s) GROUP BY 1, 2 ORDER BY 1", [v1.pk, v2.pk])
+        assert cur.fetchall() == [(v1.pk, 32, TILES * 4), (v2.pk, 48, TILES * 4)]
     assert job1.result["model_version_id"] == v1.pk and job2.result["model_version_id"] == v2.pk
+    from ml.embed import embed_files
     from workers.localize import runtime_for
+    from workers.retrieval import photo_image_path, rerank
 
     runtime = runtime_for(v2)
     assert runtime.model_version_id == v2.pk
-    assert runtime.descriptors.shape == (TILES, 4, v2.embedding_dim)
+    assert runtime.descriptors.shape == (TILES, 4, 48)
+    # job 2's candidates were scored with v2's model and v2's tile descriptors only
+    outcome = job2.result["photos"][str(photo.pk)]
+    query = embed_files(runtime.model, [photo_image_path(photo)])[0, 0]
+    expected = rerank(query, [c["tile_id"] for c in outcome["candidates"]], runtime)
+    assert [(c["tile_id"], c["rotation"], c["score"]) for c in outcome["candidates"]] == [
+        (c.tile_id, c.rotation, round(c.score, 5)) for c in expected]
+    assert outcome["candidates"] != job1.result["photos"][str(photo.pk)]["candidates"]
     for fp in Footprint.objects.filter(photo=photo):
         assert fp.model_version_id in (v1.pk, v2.pk) and fp.job_id in (job1.pk, job2.pk)
         assert fp.model_version_id == (v1.pk if fp.job_id == job1.pk else v2.pk)
