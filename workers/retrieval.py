@@ -1,12 +1,14 @@
 """Retrieval for one photo: spatial prior -> candidates -> exact re-rank over rotations -> verification.
 
-How the candidate stage is chosen: with a spatial prior (the hand-clicked centre +- its uncertainty, the
-ISS nadir + the visibility radius of its tilt class, or a user region) the search space is a small share of
-the database, and one SQL query (pgvector HNSW ordering + PostGIS filter, iterative scan) returns the
-nearest tiles inside it; without a prior, the version's FAISS index searches every tile
-(``tests/benchmarks/retrieval.py`` measures both). Either way the top ``K`` tiles are re-scored exactly in
-float32 over their 4 rotations, and the best few are verified geometrically with ``ml.labeling`` (matching
-against a mosaic of the stored tiles around the candidate), which gives the footprint.
+How the candidate stage is chosen (``tests/benchmarks/retrieval.py`` measures all three): with a spatial
+prior (the hand-clicked centre +- its uncertainty, the ISS nadir + the visibility radius of its tilt class,
+or a user region) the search space is a share of the database. When PostGIS finds at most
+``ASTROLOC_LOCALIZE_PRIOR_EXACT_MAX_TILES`` tiles in it, all of them are scored exactly in memory (faster
+than any index at that size, and exact); a larger prior goes to one SQL query (pgvector HNSW ordering +
+PostGIS filter, iterative scan) for the nearest ``K`` tiles inside it; without a prior, the version's FAISS
+index searches every tile. The top ``K`` tiles are scored exactly in float32 over their 4 rotations, and the
+best few are verified geometrically with ``ml.labeling`` (matching against a mosaic of the stored tiles around
+the candidate), which gives the footprint.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from django.contrib.gis.geos import GEOSGeometry
 
 from apps.core.geo import bbox_geometry, bbox_polygon
 from apps.imagery.models import SatelliteTile
+from apps.imagery.selectors import tile_ids_within
 from apps.models_registry.models import ROTATIONS, ModelVersion
 from apps.models_registry.selectors import tile_embedding_nearest
 from apps.photos.models import Photo
@@ -135,7 +138,7 @@ class Retrieval:
     """Outcome of the candidate + re-rank stages for one photo."""
 
     prior: SpatialPrior | None
-    stage: str  # "sql" or "faiss"
+    stage: str  # "exact" (every tile of a small prior), "sql" (pgvector + PostGIS) or "faiss" (no prior)
     candidates: list[Candidate] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -158,7 +161,12 @@ def retrieve(
     t0 = time.perf_counter()
     query = embed_files(runtime.model, [photo_image_path(photo)])[0, 0]
     t1 = time.perf_counter()
-    if prior is not None:
+    exact_max = int(settings.ASTROLOC_LOCALIZE_PRIOR_EXACT_MAX_TILES)
+    inside = tile_ids_within(region=prior.region, limit=exact_max + 1) if prior is not None and exact_max else []
+    if prior is not None and len(inside) <= exact_max:
+        stage = "exact"  # every tile of the prior scored exactly: no approximate stage at all
+        tile_ids = inside
+    elif prior is not None:
         stage = "sql"
         neighbours = tile_embedding_nearest(model_version=model_version, query=query.tolist(),
                                             k=k * len(ROTATIONS), within=prior.region,
@@ -171,14 +179,18 @@ def retrieve(
             ids, _ = runtime.index.search(query[None, :], k, rotations=len(ROTATIONS))
             tile_ids = [int(i) for i in ids[0] if i >= 0]
     t2 = time.perf_counter()
-    candidates = rerank(query, tile_ids, runtime)
+    candidates = rerank(query, tile_ids, runtime, limit=k)
     t3 = time.perf_counter()
     return Retrieval(prior, stage, candidates,
                      {"embed": round(t1 - t0, 4), "candidates": round(t2 - t1, 4), "rerank": round(t3 - t2, 4)})
 
 
-def rerank(query: np.ndarray, tile_ids: list[int], runtime: RetrievalRuntime) -> list[Candidate]:
-    """Exact float32 cosine of the query with each candidate tile at its 4 rotations; best rotation wins."""
+def rerank(query: np.ndarray, tile_ids: list[int], runtime: RetrievalRuntime, limit: int | None = None
+           ) -> list[Candidate]:
+    """Exact float32 cosine of the query with each candidate tile at its 4 rotations; best rotation wins.
+
+    Returns the best ``limit`` (default all), best first; tiles the version has no descriptors for are skipped.
+    """
     known = [t for t in tile_ids if t in runtime.tile_row]
     if not known:
         return []
@@ -186,7 +198,7 @@ def rerank(query: np.ndarray, tile_ids: list[int], runtime: RetrievalRuntime) ->
     scores = np.asarray(runtime.descriptors[rows], dtype=np.float32) @ query.astype(np.float32)  # [K, 4]
     best_rot = scores.argmax(axis=1)
     best = scores.max(axis=1)
-    order = np.argsort(-best, kind="stable")
+    order = np.argsort(-best, kind="stable")[:limit]
     return [Candidate(known[i], ROTATIONS[int(best_rot[i])], float(best[i])) for i in order]
 
 

@@ -290,6 +290,9 @@ ASTROLOC_LOCALIZE_FAISS_EXACT_THRESHOLD = env.int("ASTROLOC_LOCALIZE_FAISS_EXACT
 # Candidate tiles from the SQL (pgvector + PostGIS) or FAISS stage, re-ranked exactly over 4 rotations.
 ASTROLOC_LOCALIZE_CANDIDATES_K = env.int("ASTROLOC_LOCALIZE_CANDIDATES_K", default=100)
 ASTROLOC_LOCALIZE_HNSW_EF_SEARCH = env.int("ASTROLOC_LOCALIZE_HNSW_EF_SEARCH", default=200)
+# A prior holding at most this many tiles (PostGIS) is scored exactly in memory instead of through pgvector
+# HNSW; 0 turns the exact path off.
+ASTROLOC_LOCALIZE_PRIOR_EXACT_MAX_TILES = env.int("ASTROLOC_LOCALIZE_PRIOR_EXACT_MAX_TILES", default=10_000)
 # Best re-ranked tiles verified geometrically, and candidates kept in the job result for review.
 ASTROLOC_LOCALIZE_VERIFY_TOP = env.int("ASTROLOC_LOCALIZE_VERIFY_TOP", default=3)
 ASTROLOC_LOCALIZE_KEEP_CANDIDATES = env.int("ASTROLOC_LOCALIZE_KEEP_CANDIDATES", default=10)

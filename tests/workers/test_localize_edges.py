@@ -19,7 +19,7 @@ def _ids(grid, cells) -> set[int]:
     return {grid.tiles[c].pk for c in cells}
 
 
-def test_a_centre_prior_across_lon_180_finds_tiles_on_both_sides():
+def test_a_centre_prior_across_lon_180_finds_tiles_on_both_sides(settings):
     grid = make_grid(origin=ANTIMERIDIAN)
     version = make_version("am-center", seed=0)
     _embed(version, worker=False)
@@ -28,10 +28,14 @@ def test_a_centre_prior_across_lon_180_finds_tiles_on_both_sides():
 
     photo = photo_from_tile(grid, (1, 1), uncertainty_km=30.0)  # centre (179.9, -0.1), +-0.27 deg
     prior = photo_prior(photo)
-    found = {c.tile_id for c in retrieve(photo, version, runtime_for(version), prior=prior).candidates}
+    exact = retrieve(photo, version, runtime_for(version), prior=prior)
+    settings.ASTROLOC_LOCALIZE_PRIOR_EXACT_MAX_TILES = 0  # the pgvector + PostGIS path
+    sql = retrieve(photo, version, runtime_for(version), prior=prior)
 
     assert prior.kind == "center" and prior.region.geom_type == "MultiPolygon"
-    assert found == _ids(grid, [(i, j) for i in range(3) for j in range(3)])  # column 2 lies west of lon -180
+    assert (exact.stage, sql.stage) == ("exact", "sql")
+    expected = _ids(grid, [(i, j) for i in range(3) for j in range(3)])  # column 2 lies west of lon -180
+    assert {c.tile_id for c in exact.candidates} == {c.tile_id for c in sql.candidates} == expected
 
 
 def test_a_nadir_prior_across_lon_180_covers_both_sides():

@@ -154,7 +154,7 @@ def test_prior_with_no_tiles_ends_in_review_with_a_reason():
     assert job.result["counts"] == {PhotoStatus.NEEDS_REVIEW: 1}
 
 
-def test_sql_prior_path_returns_only_tiles_within_the_region():
+def test_prior_paths_return_only_tiles_within_the_region_and_agree(settings):
     grid = make_grid()
     version = make_version("prior-v1", seed=0)
     _embed(version, worker=False)
@@ -165,13 +165,17 @@ def test_sql_prior_path_returns_only_tiles_within_the_region():
     photo = photo_from_tile(grid, (1, 1), uncertainty_km=10.0)
     prior = photo_prior(photo)
     inside = set(SatelliteTile.objects.filter(bounds__intersects=prior.region).values_list("pk", flat=True))
-    assert prior.kind == "center" and 0 < len(inside) < TILES
+    assert prior.kind == "center" and 1 < len(inside) < TILES
 
+    exact = retrieve(photo, version, runtime, prior=prior)  # the prior holds few tiles: all scored exactly
+    settings.ASTROLOC_LOCALIZE_PRIOR_EXACT_MAX_TILES = len(inside) - 1  # one tile too many: pgvector + PostGIS
     sql = retrieve(photo, version, runtime, prior=prior)
     everywhere = retrieve(photo, version, runtime, prior=None)
 
-    assert sql.stage == "sql" and {c.tile_id for c in sql.candidates} == inside
-    assert everywhere.stage == "faiss" and len(everywhere.candidates) == TILES
+    assert exact.stage == "exact" and sql.stage == "sql" and everywhere.stage == "faiss"
+    assert {c.tile_id for c in exact.candidates} == {c.tile_id for c in sql.candidates} == inside
+    assert [c.tile_id for c in exact.candidates] == [c.tile_id for c in sql.candidates]  # same exact re-rank
+    assert len(everywhere.candidates) == TILES
     region = bbox_polygon(10.0, 45.0, 10.3, 45.3)
     user = retrieve(photo, version, runtime, prior=photo_prior(photo, region=region))
     assert {c.tile_id for c in user.candidates} == set(
