@@ -163,7 +163,7 @@ def retrieve(
     t1 = time.perf_counter()
     exact_max = int(settings.ASTROLOC_LOCALIZE_PRIOR_EXACT_MAX_TILES)
     inside = tile_ids_within(region=prior.region, limit=exact_max + 1) if prior is not None and exact_max else []
-    if prior is not None and len(inside) <= exact_max:
+    if prior is not None and exact_max > 0 and len(inside) <= exact_max:
         stage = "exact"  # every tile of the prior scored exactly: no approximate stage at all
         tile_ids = inside
     elif prior is not None:
