@@ -91,7 +91,7 @@ def _start_worker(database: str, broker: str, log: Path) -> subprocess.Popen:
            "ASTROLOC_LOCALIZE_VERIFY_TOP": str(VERIFY_TOP_MAX), "ASTROLOC_LOCALIZE_KEEP_CANDIDATES": str(KEEP),
            "PYTHONUNBUFFERED": "1"}
     name = f"e2e-{os.getpid()}@{socket.gethostname()}"
-    proc = subprocess.Popen(["nice", "-n", "10", sys.executable, "-m", "celery", "-A", "astroloc_platform", "worker",
+    proc = subprocess.Popen([sys.executable, "-m", "celery", "-A", "astroloc_platform", "worker",
                              "-Q", "cpu,gpu", "-P", "solo", "-c", "1", "-n", name, "--without-gossip",
                              "--without-mingle", "-l", "info"],
                             cwd=REPO, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
