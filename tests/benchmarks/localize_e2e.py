@@ -43,7 +43,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 VAR = REPO / "var" / "bench" / "e2e"
-VERIFY_TOP_MAX = 5
 KEEP = 100
 
 
@@ -82,14 +81,14 @@ def _setup_django(database: str, broker: str) -> None:
     connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=True)
 
 
-def _start_worker(database: str, broker: str, log: Path) -> subprocess.Popen:
+def _start_worker(database: str, broker: str, log: Path, verify_top: int) -> subprocess.Popen:
     from django.conf import settings
 
     db = settings.DATABASES["default"]
     env = {**os.environ, "DATABASE_URL": f"postgis://{db.get('USER') or 'postgres'}@{db.get('HOST') or '127.0.0.1'}:"
                                          f"{db.get('PORT') or 5432}/{database}",
-           "ASTROLOC_LOCALIZE_VERIFY_TOP": str(VERIFY_TOP_MAX), "ASTROLOC_LOCALIZE_KEEP_CANDIDATES": str(KEEP),
-           "PYTHONUNBUFFERED": "1"}
+           "ASTROLOC_LOCALIZE_VERIFY_TOP": str(verify_top), "ASTROLOC_LOCALIZE_KEEP_CANDIDATES": str(KEEP),
+           "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
     name = f"e2e-{os.getpid()}@{socket.gethostname()}"
     proc = subprocess.Popen([sys.executable, "-m", "celery", "-A", "astroloc_platform", "worker",
                              "-Q", "cpu,gpu", "-P", "solo", "-c", "1", "-n", name, "--without-gossip",
@@ -132,6 +131,8 @@ def stage_labels(truth: dict[str, dict]) -> int:
 
 
 def stage_train(name: str, iterations: int) -> None:
+    """The demo's model (resnet18 + GeM, 96 px) trained by ``jobs.train``; no validation split (the test photos
+    are the evaluation), one torch thread (two threads spin against each other on a loaded 2-core VM)."""
     from apps.core.constants import JobKind
     from apps.core.services import job_enqueue
     from apps.models_registry.models import ModelVersion
@@ -142,7 +143,7 @@ def stage_train(name: str, iterations: int) -> None:
     if version is None:
         follow(job_enqueue(kind=JobKind.TRAIN, parameters={
             "name": name, "model_preset": "resnet18_gem", "image_size": 96, "iterations": iterations,
-            "activate": True}), "train model")
+            "val_fraction": 0, "num_threads": 1, "activate": True}), "train model")
     else:
         follow(None, "train model", skipped=f"reusing model version {version.pk}")
         if not version.is_active:
@@ -171,7 +172,7 @@ def _pct(x: float) -> str:
     return f"{100 * x:.1f} %"
 
 
-def accuracy_rows(job, truth: dict[str, dict], positives: dict[str, set[int]]) -> dict[str, object]:
+def accuracy_rows(job, truth: dict[str, dict], positives: dict[str, set[int]], verify_top: int) -> dict[str, object]:
     """R@N of the candidates and, per VERIFY_TOP, verified / correct (IoU >= 0.5) / wrong (IoU < 0.1) shares."""
     from ml.geo import polygon_iou
 
@@ -184,7 +185,7 @@ def accuracy_rows(job, truth: dict[str, dict], positives: dict[str, set[int]]) -
         rec[k] = hits / n
     per_top = {}
     footprints = {}
-    for top in (1, 3, VERIFY_TOP_MAX):
+    for top in sorted({1, 3, verify_top} & set(range(1, verify_top + 1))):
         verified = correct = wrong = 0
         for o in outcomes:
             accepted = [v for v in o.get("verified", []) if v["rank"] < top]
@@ -221,7 +222,7 @@ def prior_coverage(photos, truth: dict[str, dict], tile_count: int) -> tuple[flo
     return inside / max(len(photos), 1), statistics.mean(shares) if shares else 0.0
 
 
-def latency_table(photos, version) -> list[str]:
+def latency_table(photos, version, single_n: int = 20) -> list[str]:
     """Benchmark (1): per-photo latency of the single-photo path and batch photos/s, ours vs the reference."""
     import faiss
     import numpy as np
@@ -236,12 +237,13 @@ def latency_table(photos, version) -> list[str]:
     tile_ids = np.array(sorted(runtime.tile_row, key=runtime.tile_row.get), dtype=np.int64)
     flat = faiss.IndexIDMap(faiss.IndexFlatIP(desc.shape[2]))
     flat.add_with_ids(desc.reshape(-1, desc.shape[2]), np.repeat(tile_ids, desc.shape[1]))
-    single = photos[:50]
+    single = photos[:single_n]
     for photo in single[:3]:  # warm-up: model, caches, buffer pool
         retrieve(photo, version, runtime, prior=photo_prior(photo))
-    rows: dict[str, list[float]] = {"ours, nadir prior (SQL)": [], "ours, no prior (FAISS)": [], "reference": []}
-    stages: dict[str, list[float]] = {"embed": [], "candidates sql": [], "candidates faiss": [], "rerank": []}
+    rows: dict[str, list[float]] = {"ours, nadir prior": [], "ours, no prior (FAISS)": [], "reference": []}
+    stages: dict[str, list[float]] = {"embed": [], "candidates prior": [], "candidates faiss": [], "rerank": []}
     agree = 0
+    stage_names: set[str] = set()
     for photo in single:
         t0 = time.perf_counter()
         with_prior = retrieve(photo, version, runtime, prior=photo_prior(photo))
@@ -252,11 +254,12 @@ def latency_table(photos, version) -> list[str]:
         scores, ids = flat.search(query[None, :].astype(np.float32), 10 * 4)
         ref_ids, _ = unique_topk(ids, scores, 10)
         t3 = time.perf_counter()
-        rows["ours, nadir prior (SQL)"].append(t1 - t0)
+        rows["ours, nadir prior"].append(t1 - t0)
         rows["ours, no prior (FAISS)"].append(t2 - t1)
         rows["reference"].append(t3 - t2)
         stages["embed"].append(with_prior.seconds["embed"])
-        stages["candidates sql"].append(with_prior.seconds["candidates"])
+        stages["candidates prior"].append(with_prior.seconds["candidates"])
+        stage_names.add(with_prior.stage)
         stages["candidates faiss"].append(without.seconds["candidates"])
         stages["rerank"].append(without.seconds["rerank"])
         agree += [c.tile_id for c in without.candidates[:10]] == [int(i) for i in ref_ids[0] if i >= 0]
@@ -288,7 +291,8 @@ def latency_table(photos, version) -> list[str]:
         med = statistics.median(values)
         label = name if name != "reference" else "reference: embed + exact FAISS flat over all rotation descriptors"
         out.append(f"| {label} | {ms(values)} | {1 / med:,.1f} | {ref_med / med:.2f}x |")
-    out.append(f"| stages (ours): embed {ms(stages['embed'])}; candidates SQL {ms(stages['candidates sql'])}, "
+    out.append(f"| stages (ours): embed {ms(stages['embed'])}; candidates under the prior "
+               f"({'/'.join(sorted(stage_names))}) {ms(stages['candidates prior'])}, "
                f"FAISS {ms(stages['candidates faiss'])}; re-rank {ms(stages['rerank'])} | | | |")
     n = len(photos)
     out += [f"| batch, ours: embed (batch 32) + FAISS top 100 + exact re-rank x4 | | "
@@ -306,6 +310,9 @@ def main() -> int:
     parser.add_argument("--database", default="bench_astroloc_e2e")
     parser.add_argument("--iterations", type=int, default=300, help="training iterations (the demo's 300)")
     parser.add_argument("--fresh-localize", action="store_true", help="redo the localize jobs")
+    parser.add_argument("--photos", type=int, default=200, help="test photos localized (every n-th of the 200)")
+    parser.add_argument("--verify-top", type=int, default=5,
+                        help="ASTROLOC_LOCALIZE_VERIFY_TOP of the worker; 1 and 3 are derived from the same run")
     args = parser.parse_args()
 
     started = time.monotonic()
@@ -315,7 +322,7 @@ def main() -> int:
         _setup_django(args.database, broker)
         from workers import demo
 
-        worker = _start_worker(args.database, broker, VAR / "worker.log")
+        worker = _start_worker(args.database, broker, VAR / "worker.log", args.verify_top)
         root = demo.stage_synth(args.data, "bench", 0)
         demo.stage_ingest(root, "bench")
         demo.stage_import(root)
@@ -333,6 +340,7 @@ def main() -> int:
         version = model_version_active()
         test_ids = sorted(pid for pid, t in truth.items() if t["split"] == "test")
         photos = list(Photo.objects.filter(photo_id__in=test_ids).order_by("photo_id"))
+        photos = photos[:: max(1, len(photos) // max(args.photos, 1))][: args.photos]
         assert all(p.center_point is None for p in photos), "test photos must come without a centre point"
         tiles = {t.pk: t.bounds for t in SatelliteTile.objects.only("pk", "bounds")}
         from apps.core.geo import polygon_from_corners
@@ -343,7 +351,7 @@ def main() -> int:
             positives[p.photo_id] = {pk for pk, b in tiles.items() if b.intersects(fp)}
         jobs = {use: stage_localize([p.pk for p in photos], use, version.pk, args.fresh_localize)
                 for use in (True, False)}
-        results = {use: accuracy_rows(job, truth, positives) for use, job in jobs.items()}
+        results = {use: accuracy_rows(job, truth, positives, args.verify_top) for use, job in jobs.items()}
         coverage, selectivity = prior_coverage(photos, truth, len(tiles))
     finally:
         if worker is not None:
@@ -354,12 +362,12 @@ def main() -> int:
     print(f"\nEnd-to-end, synthetic Earth `bench` (seed 0): {len(tiles):,} database images (3 zooms x 3 years) x 4 "
           f"rotations, {len(photos)} test photos without labels; model version {version.pk} `{version.name}` "
           f"(train job: {metrics.get('train_photos')} labeled photos, {metrics.get('iterations')} iterations, "
-          f"{metrics.get('train_seconds')} s); worker VERIFY_TOP={VERIFY_TOP_MAX}, K=100\n")
+          f"{metrics.get('train_seconds')} s); worker VERIFY_TOP={args.verify_top}, K=100\n")
     print("| run | R@1 | R@5 | R@10 | R@100 | verify top | verified | IoU >= 0.5 | wrong (IoU < 0.1) | "
           "job s/photo |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for use, r in results.items():
-        name = f"{'nadir prior (SQL)' if use else 'no prior (FAISS)'}, job #{jobs[use].pk}"
+        name = f"{'nadir prior' if use else 'no prior (FAISS)'}, job #{jobs[use].pk}"
         for top, (ver, good, bad) in r["per_top"].items():
             rec = r["recall"]
             print(f"| {name} | {_pct(rec[1])} | {_pct(rec[5])} | {_pct(rec[10])} | {_pct(rec[100])} | {top} | "
