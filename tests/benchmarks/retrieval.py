@@ -324,7 +324,7 @@ def prior_protocols(label, region, version, desc, tile_ids, flat, flat_ids, flat
                                        ef_search=200)
         tiles = list(dict.fromkeys(r.tile_id for r in found))[:100]
         out.append(rerank(q, tiles, desc, tile_ids))
-    rows.append(("ours (job): pgvector HNSW iterative scan + PostGIS, top 100 + exact re-rank x4", out,
+    rows.append(("ours, large prior: pgvector HNSW iterative scan + PostGIS, top 100 + exact re-rank x4", out,
                  time.perf_counter() - t0))
 
     t0 = time.perf_counter()
@@ -332,7 +332,7 @@ def prior_protocols(label, region, version, desc, tile_ids, flat, flat_ids, flat
     for q in queries:
         ids = tiles_within(region)
         out.append(rerank(q, ids, desc, tile_ids))
-    rows.append(("alt: PostGIS ids -> exact float32 over their 4 rotations (in memory)", out,
+    rows.append(("ours, prior <= PRIOR_EXACT_MAX_TILES: PostGIS ids -> exact float32 x4 rotations in memory", out,
                  time.perf_counter() - t0))
 
     t0 = time.perf_counter()
