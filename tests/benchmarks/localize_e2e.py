@@ -1,6 +1,9 @@
 """End-to-end localization on the synthetic Earth ``bench`` preset, through the real database and workers.
 
-    nice -n 10 python -m tests.benchmarks.localize_e2e [--data var/bench/e2e/synth] [--iterations 300]
+    nice -n 10 python -m tests.benchmarks.localize_e2e [--iterations 100] [--photos 50] [--verify-top 3]
+
+(~25 min on the shared 2-core VM once the preset exists, ~12 min more to generate it; the defaults are what
+fits a session's budget there: verification costs 3-6 s per candidate on that loaded machine.)
 
 Every stage is a real Job run by a Celery worker this command starts (``-P solo``, both queues) on a private
 Redis and its own database (``bench_astroloc_e2e``, media in ``var/bench/e2e/media``); both are kept, so a
@@ -12,11 +15,13 @@ rerun reuses every finished stage (``--fresh-localize`` redoes the localize jobs
    altitude and the tilt class;
 3. training labels: the train split's true footprints become ``imported`` footprints (what an EarthLoc-layout
    CSV import gives); ``jobs.train`` trains resnet18 + GeM at 96 px from scratch on the CPU (the demo's
-   model, ``--iterations``) and activates it; ``jobs.embed`` embeds every tile at 4 rotations;
-4. ``jobs.localize`` on the 200 test photos twice: with the nadir prior (SQL path) and with ``use_prior:
-   false`` (global FAISS). The worker runs with ``ASTROLOC_LOCALIZE_VERIFY_TOP=5`` and
-   ``ASTROLOC_LOCALIZE_KEEP_CANDIDATES=100``: every candidate is verified independently and the job keeps
-   each accepted one with its rank (``verified``), so one run also shows what VERIFY_TOP 1 or 3 would give
+   model, ``--iterations``, no validation split, one torch thread) and activates it; ``jobs.embed`` embeds
+   every tile at 4 rotations;
+4. ``jobs.localize`` on ``--photos`` of the 200 test photos (evenly spaced) twice: with the nadir prior and
+   with ``use_prior: false`` (global FAISS). The worker runs with ``ASTROLOC_LOCALIZE_VERIFY_TOP`` =
+   ``--verify-top`` and ``ASTROLOC_LOCALIZE_KEEP_CANDIDATES=100``: every candidate is verified independently and
+   the job keeps
+   each accepted one with its rank (``verified``), so one run also shows what a smaller VERIFY_TOP would give
    (the best-inlier accepted candidate among the first N, exactly the job's rule).
 
 Reported: retrieval R@1/5/10/100 of the job's re-ranked candidates (a candidate counts when its tile
@@ -308,10 +313,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=VAR / "synth")
     parser.add_argument("--database", default="bench_astroloc_e2e")
-    parser.add_argument("--iterations", type=int, default=300, help="training iterations (the demo's 300)")
+    parser.add_argument("--iterations", type=int, default=100, help="training iterations (the demo: 300)")
     parser.add_argument("--fresh-localize", action="store_true", help="redo the localize jobs")
-    parser.add_argument("--photos", type=int, default=200, help="test photos localized (every n-th of the 200)")
-    parser.add_argument("--verify-top", type=int, default=5,
+    parser.add_argument("--photos", type=int, default=50, help="test photos localized (every n-th of the 200)")
+    parser.add_argument("--verify-top", type=int, default=3,
                         help="ASTROLOC_LOCALIZE_VERIFY_TOP of the worker; 1 and 3 are derived from the same run")
     args = parser.parse_args()
 
