@@ -298,12 +298,18 @@ ASTROLOC_LOCALIZE_HNSW_EF_SEARCH = env.int("ASTROLOC_LOCALIZE_HNSW_EF_SEARCH", d
 # HNSW (0: never): exact and as fast or faster up to 2,500 tiles (1.9-4x at 100k, equal at 1M); at 25k tiles
 # pgvector is 1.2x faster but no longer exact (0.994).
 ASTROLOC_LOCALIZE_PRIOR_EXACT_MAX_TILES = env.int("ASTROLOC_LOCALIZE_PRIOR_EXACT_MAX_TILES", default=10_000)
+# Best re-ranked tiles verified geometrically (each costs a matching run, seconds on a CPU): on `bench` with the
+# nadir prior, top 1 verifies 26 % of the photos, top 3 48 % (R@5 58 %), none of them wrong (IoU < 0.1).
 ASTROLOC_LOCALIZE_VERIFY_TOP = env.int("ASTROLOC_LOCALIZE_VERIFY_TOP", default=3)
+# Candidates kept in the job result for review (R@10 70 % on `bench` with the prior).
 ASTROLOC_LOCALIZE_KEEP_CANDIDATES = env.int("ASTROLOC_LOCALIZE_KEEP_CANDIDATES", default=10)
-# A new retrieval footprint replaces the current one only when their IoU is below this.
+# A new retrieval footprint replaces the current one only when their IoU is below this: the same verified tile
+# gives the same footprint (IoU 1.000 for all 17 `bench` photos verified in two runs), so only a real change
+# (another tile, a better model) adds history.
 ASTROLOC_LOCALIZE_SAME_IOU = env.float("ASTROLOC_LOCALIZE_SAME_IOU", default=0.95)
 # Spatial prior: the centre point's default uncertainty, and the largest off-nadir angle per tilt class
-# (NASA: NV up to ~20 deg; LO ~20-60 deg; HO beyond, up to the horizon, ~2,300 km at 420 km altitude).
+# (NASA: NV up to ~20 deg; LO ~20-60 deg; HO beyond, up to the horizon, ~2,300 km at 420 km altitude). On
+# `bench` the nadir prior holds the true footprint for 100 % of the test photos and lifts R@1 18 -> 24 %.
 ASTROLOC_LOCALIZE_CENTER_UNCERTAINTY_KM = env.float("ASTROLOC_LOCALIZE_CENTER_UNCERTAINTY_KM", default=300.0)
 ASTROLOC_LOCALIZE_USE_NADIR_PRIOR = env.bool("ASTROLOC_LOCALIZE_USE_NADIR_PRIOR", default=True)
 ASTROLOC_LOCALIZE_TILT_MAX_DEG = {"NV": 30.0, "LO": 65.0, "HO": 90.0, "": 90.0}
