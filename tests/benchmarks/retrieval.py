@@ -12,9 +12,9 @@ filters in SQL (PostGIS + iterative HNSW scan), FAISS with an ``IDSelectorBatch`
 (looked up in PostGIS, time included), numpy over the region's rows. Finally "ours" (FAISS IVF or pgvector
 top-K tiles + exact float32 re-rank over 4 rotations) against the reference protocol of EarthLoc/AstroLoc
 (exact FAISS flat search over all rotation descriptors), side by side in one run, without a prior and with a
-1 % and a 10 % prior, where the prior path of the job (pgvector iterative scan + PostGIS) also faces two exact
-alternatives over the tile ids PostGIS returns for the prior (looked up per photo): scoring those tiles' 4
-rotations in memory, and FAISS flat with an ``IDSelectorBatch``.
+1 % and a 10 % prior, where the job's two prior paths (pgvector iterative scan + PostGIS; the PostGIS tile ids
+of the prior scored exactly in memory, used up to ``ASTROLOC_LOCALIZE_PRIOR_EXACT_MAX_TILES``) also face
+FAISS flat with an ``IDSelectorBatch`` of those ids (looked up per photo, as the job does).
 
 Why 256-D: it is the descriptor size of the CPU models the platform trains (resnet18 + GeM), and it keeps
 1M descriptors feasible on the 2-core development VM: 1 GB of float32 per in-memory copy (numpy, FAISS flat,
@@ -301,7 +301,7 @@ def tiles_within(region) -> np.ndarray:
 
 
 def prior_protocols(label, region, version, desc, tile_ids, flat, flat_ids, flat_index, queries) -> None:
-    """With a spatial prior: the reference, the SQL path the job uses, and two exact paths over PostGIS ids.
+    """With a spatial prior: the reference, the job's SQL path, and two exact paths over PostGIS ids.
 
     Each photo has its own prior, so the id lookup is made (and timed) once per query here.
     """
