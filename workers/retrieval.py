@@ -156,7 +156,7 @@ def retrieve(
     prior: SpatialPrior | None,
     k: int | None = None,
 ) -> Retrieval:
-    """Embed the photo, generate candidates (SQL under a prior, FAISS without), re-rank exactly."""
+    """Embed the photo, generate candidates (exact or SQL under a prior, FAISS without), re-rank exactly."""
     k = k or settings.ASTROLOC_LOCALIZE_CANDIDATES_K
     t0 = time.perf_counter()
     query = embed_files(runtime.model, [photo_image_path(photo)])[0, 0]
