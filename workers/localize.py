@@ -2,7 +2,8 @@
 
 Parameters: ``{"photo_ids": [...]}`` (Photo primary keys, or NASA photo ids as strings), ``{"batch_id": N}``,
 or nothing (every photo without a current footprint); optional ``"bbox": [lon_min, lat_min, lon_max,
-lat_max]`` (a user region replacing the metadata prior) and ``"use_prior": false`` (global FAISS search).
+lat_max]`` (a user region replacing the metadata prior; lon_min > lon_max crosses the antimeridian) and
+``"use_prior": false`` (global FAISS search).
 
 The ACTIVE model version at the job's start is recorded in the partial result and used for the whole job,
 a resumed attempt included, so one photo never mixes versions. Each worker process keeps one
@@ -22,13 +23,13 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db.models import Q
 
-from apps.core.geo import bbox_polygon
+from apps.core.geo import bbox_geometry
 from apps.footprints.services import retrieval_footprint_record
 from apps.models_registry.models import ModelVersion
 from apps.models_registry.selectors import model_version_active
 from apps.photos.constants import PhotoStatus
 from apps.photos.models import Photo
-from apps.photos.services import photo_mark_unresolved
+from apps.photos.services import photo_mark_in_progress, photo_mark_unresolved, photo_status_restore
 from ml.index import TileIndex
 from ml.matching.registry import create_matcher
 from workers.embed import index_files, load_version_model, storage_local_path
@@ -40,6 +41,7 @@ from workers.retrieval import (
     photo_prior,
     read_rgb,
     retrieve,
+    verified_as_dict,
     verify,
 )
 
@@ -93,7 +95,28 @@ def localize_one(
     region=None,
     use_prior: bool = True,
 ) -> dict[str, Any]:
-    """Localize one photo and publish the outcome (footprint or review reason); returns a small summary."""
+    """Localize one photo and publish the outcome (footprint or review reason); returns a small summary.
+
+    The photo is ``localizing`` meanwhile; every outcome sets a final status, and an error puts the previous
+    status back before it propagates (the job marks the photo ``failed`` or retries it).
+    """
+    previous = photo_mark_in_progress(photo=photo, status=PhotoStatus.LOCALIZING)
+    try:
+        return _localize_one(photo, model_version, runtime, job_id=job_id, region=region, use_prior=use_prior)
+    except BaseException:
+        photo_status_restore(photo=photo, status=previous)
+        raise
+
+
+def _localize_one(
+    photo: Photo,
+    model_version: ModelVersion,
+    runtime: RetrievalRuntime,
+    *,
+    job_id: int | None,
+    region,
+    use_prior: bool,
+) -> dict[str, Any]:
     started = time.perf_counter()
     keep = settings.ASTROLOC_LOCALIZE_KEEP_CANDIDATES
     prior = photo_prior(photo, region=region) if use_prior or region is not None else None
@@ -114,10 +137,11 @@ def localize_one(
     image = read_rgb(photo_image_path(photo))
     verified = []
     rejections = []
-    for candidate in retrieval.candidates[: settings.ASTROLOC_LOCALIZE_VERIFY_TOP]:
+    for rank, candidate in enumerate(retrieval.candidates[: settings.ASTROLOC_LOCALIZE_VERIFY_TOP]):
         result = verify(photo, image, candidate, runtime)
         if result.accepted:
             verified.append((candidate, result))
+            out.setdefault("verified", []).append(verified_as_dict(rank, candidate, result))
         else:
             rejections.append(f"tile {candidate.tile_id}: {result.reason}")
     if not verified:
@@ -135,7 +159,7 @@ def localize_one(
     )
     return out | {"status": PhotoStatus.LOCALIZED, "footprint_id": footprint.pk, "created": created,
                   "inliers": result.inliers, "matched_tile_id": matched_tile_id,
-                  "candidates": candidates_as_dicts(retrieval.candidates, 3),
+                  "candidates": candidates_as_dicts(retrieval.candidates, keep),
                   "seconds": round(time.perf_counter() - started, 3)}
 
 
@@ -167,7 +191,7 @@ def localize_photos(ctx: JobContext) -> dict[str, Any]:
     model_version = ModelVersion.objects.get(pk=ctx.partial["model_version_id"])
     runtime = runtime_for(model_version)
     bbox = ctx.parameters.get("bbox")
-    region = bbox_polygon(*bbox) if bbox else None
+    region = bbox_geometry(bbox) if bbox else None  # lon_min > lon_max: across the antimeridian
     use_prior = bool(ctx.parameters.get("use_prior", True))
     pks: list[int] = ctx.partial["photo_pks"]
     outcomes: dict[str, Any] = ctx.partial["photos"]

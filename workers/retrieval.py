@@ -1,12 +1,14 @@
 """Retrieval for one photo: spatial prior -> candidates -> exact re-rank over rotations -> verification.
 
-How the candidate stage is chosen: with a spatial prior (the hand-clicked centre +- its uncertainty, the
-ISS nadir + the visibility radius of its tilt class, or a user region) the search space is a small share of
-the database, and one SQL query (pgvector HNSW ordering + PostGIS filter, iterative scan) returns the
-nearest tiles inside it; without a prior, the version's FAISS index searches every tile
-(``tests/benchmarks/retrieval.py`` measures both). Either way the top ``K`` tiles are re-scored exactly in
-float32 over their 4 rotations, and the best few are verified geometrically with ``ml.labeling`` (matching
-against a mosaic of the stored tiles around the candidate), which gives the footprint.
+How the candidate stage is chosen (``tests/benchmarks/retrieval.py`` measures all three): with a spatial
+prior (the hand-clicked centre +- its uncertainty, the ISS nadir + the visibility radius of its tilt class,
+or a user region) the search space is a share of the database. When PostGIS finds at most
+``ASTROLOC_LOCALIZE_PRIOR_EXACT_MAX_TILES`` tiles in it, all of them are scored exactly in memory (faster
+than any index at that size, and exact); a larger prior goes to one SQL query (pgvector HNSW ordering +
+PostGIS filter, iterative scan) for the nearest ``K`` tiles inside it; without a prior, the version's FAISS
+index searches every tile. The top ``K`` tiles are scored exactly in float32 over their 4 rotations, and the
+best few are verified geometrically with ``ml.labeling`` (matching against a mosaic of the stored tiles around
+the candidate), which gives the footprint.
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ from typing import Any
 import cv2
 import numpy as np
 from django.conf import settings
-from django.contrib.gis.geos import Polygon
+from django.contrib.gis.geos import GEOSGeometry
 
-from apps.core.geo import bbox_polygon
+from apps.core.geo import bbox_geometry, bbox_polygon
 from apps.imagery.models import SatelliteTile
+from apps.imagery.selectors import tile_ids_within
 from apps.models_registry.models import ROTATIONS, ModelVersion
 from apps.models_registry.selectors import tile_embedding_nearest
 from apps.photos.models import Photo
@@ -40,6 +43,7 @@ __all__ = [
     "SpatialPrior",
     "photo_prior",
     "retrieve",
+    "verified_as_dict",
     "verify",
     "visibility_radius_km",
 ]
@@ -64,7 +68,7 @@ class SpatialPrior:
     """Where the photo's footprint must intersect: a square region around a point, or a user region."""
 
     kind: str  # "center", "nadir" or "region"
-    region: Polygon
+    region: GEOSGeometry  # a polygon, or two across the antimeridian
     center: tuple[float, float] | None = None
     radius_km: float | None = None
 
@@ -73,13 +77,20 @@ class SpatialPrior:
                 "bbox": list(self.region.extent)}
 
 
-def _square(center: tuple[float, float], radius_km: float) -> Polygon:
+def _square(center: tuple[float, float], radius_km: float) -> GEOSGeometry:
+    """The square of half-side ``radius_km`` around ``center``; one crossing the antimeridian wraps around
+    (two rectangles, one on either side of lon 180), so tiles on the far side stay candidates."""
     lon0, lat0, lon1, lat1 = lonlat_bounds_around(center, radius_km)
-    # Clamped at the antimeridian: a prior that crosses it loses the far side (rare for ISS photos' priors).
-    return bbox_polygon(max(lon0, -180.0), lat0, min(lon1, 180.0), lat1)
+    if lon1 - lon0 >= 360.0:
+        return bbox_polygon(-180.0, lat0, 180.0, lat1)
+    if lon0 >= -180.0 and lon1 <= 180.0:
+        return bbox_polygon(lon0, lat0, lon1, lat1)
+    return bbox_geometry(((lon0 + 180.0) % 360.0 - 180.0, lat0, (lon1 + 180.0) % 360.0 - 180.0, lat1))
 
 
-def photo_prior(photo: Photo, *, region: Polygon | None = None, use_nadir: bool | None = None) -> SpatialPrior | None:
+def photo_prior(
+    photo: Photo, *, region: GEOSGeometry | None = None, use_nadir: bool | None = None
+) -> SpatialPrior | None:
     """The tightest prior the metadata allows: a user region, else the centre point, else nadir + tilt class."""
     if region is not None:
         return SpatialPrior("region", region)
@@ -127,7 +138,7 @@ class Retrieval:
     """Outcome of the candidate + re-rank stages for one photo."""
 
     prior: SpatialPrior | None
-    stage: str  # "sql" or "faiss"
+    stage: str  # "exact" (every tile of a small prior), "sql" (pgvector + PostGIS) or "faiss" (no prior)
     candidates: list[Candidate] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -145,12 +156,17 @@ def retrieve(
     prior: SpatialPrior | None,
     k: int | None = None,
 ) -> Retrieval:
-    """Embed the photo, generate candidates (SQL under a prior, FAISS without), re-rank exactly."""
+    """Embed the photo, generate candidates (exact or SQL under a prior, FAISS without), re-rank exactly."""
     k = k or settings.ASTROLOC_LOCALIZE_CANDIDATES_K
     t0 = time.perf_counter()
     query = embed_files(runtime.model, [photo_image_path(photo)])[0, 0]
     t1 = time.perf_counter()
-    if prior is not None:
+    exact_max = int(settings.ASTROLOC_LOCALIZE_PRIOR_EXACT_MAX_TILES)
+    inside = tile_ids_within(region=prior.region, limit=exact_max + 1) if prior is not None and exact_max else []
+    if prior is not None and exact_max > 0 and len(inside) <= exact_max:
+        stage = "exact"  # every tile of the prior scored exactly: no approximate stage at all
+        tile_ids = inside
+    elif prior is not None:
         stage = "sql"
         neighbours = tile_embedding_nearest(model_version=model_version, query=query.tolist(),
                                             k=k * len(ROTATIONS), within=prior.region,
@@ -163,14 +179,18 @@ def retrieve(
             ids, _ = runtime.index.search(query[None, :], k, rotations=len(ROTATIONS))
             tile_ids = [int(i) for i in ids[0] if i >= 0]
     t2 = time.perf_counter()
-    candidates = rerank(query, tile_ids, runtime)
+    candidates = rerank(query, tile_ids, runtime, limit=k)
     t3 = time.perf_counter()
     return Retrieval(prior, stage, candidates,
                      {"embed": round(t1 - t0, 4), "candidates": round(t2 - t1, 4), "rerank": round(t3 - t2, 4)})
 
 
-def rerank(query: np.ndarray, tile_ids: list[int], runtime: RetrievalRuntime) -> list[Candidate]:
-    """Exact float32 cosine of the query with each candidate tile at its 4 rotations; best rotation wins."""
+def rerank(query: np.ndarray, tile_ids: list[int], runtime: RetrievalRuntime, limit: int | None = None
+           ) -> list[Candidate]:
+    """Exact float32 cosine of the query with each candidate tile at its 4 rotations; best rotation wins.
+
+    Returns the best ``limit`` (default all), best first; tiles the version has no descriptors for are skipped.
+    """
     known = [t for t in tile_ids if t in runtime.tile_row]
     if not known:
         return []
@@ -178,7 +198,7 @@ def rerank(query: np.ndarray, tile_ids: list[int], runtime: RetrievalRuntime) ->
     scores = np.asarray(runtime.descriptors[rows], dtype=np.float32) @ query.astype(np.float32)  # [K, 4]
     best_rot = scores.argmax(axis=1)
     best = scores.max(axis=1)
-    order = np.argsort(-best, kind="stable")
+    order = np.argsort(-best, kind="stable")[:limit]
     return [Candidate(known[i], ROTATIONS[int(best_rot[i])], float(best[i])) for i in order]
 
 
@@ -203,7 +223,7 @@ def verify(photo: Photo, image: np.ndarray, candidate: Candidate, runtime: Retri
     lon0, lat0, lon1, lat1 = tile.bounds.extent
     center = ((lon0 + lon1) / 2, (lat0 + lat1) / 2)
     half_km = 0.5 * math.hypot((lon1 - lon0) * 111.195 * math.cos(math.radians(center[1])), (lat1 - lat0) * 111.195)
-    around = bbox_polygon(*lonlat_bounds_around(center, 3 * half_km))
+    around = _square(center, 3 * half_km)  # wraps at the antimeridian (a plain box would leave [-180, 180])
     nearby = SatelliteTile.objects.filter(year=tile.year, bounds__intersects=around).only(
         "pk", "image", "bounds", "zoom", "year")
     provider = TileMosaicProvider([_tile_record(t) for t in nearby])
@@ -216,3 +236,14 @@ def verify(photo: Photo, image: np.ndarray, candidate: Candidate, runtime: Retri
 
 def candidates_as_dicts(candidates: list[Candidate], limit: int) -> list[dict[str, Any]]:
     return [asdict(c) | {"score": round(c.score, 5)} for c in candidates[:limit]]
+
+
+def verified_as_dict(rank: int, candidate: Candidate, result: LabelResult) -> dict[str, Any]:
+    """A candidate that passed verification, for the job result: its rank, inliers and footprint corners.
+
+    Every accepted candidate is kept (not only the published best), so a reviewer sees the alternatives and
+    ``tests/benchmarks/localize_e2e.py`` can tell what a smaller ``ASTROLOC_LOCALIZE_VERIFY_TOP`` would give.
+    """
+    return {"rank": rank, "tile_id": candidate.tile_id, "rotation": candidate.rotation, "inliers": result.inliers,
+            "confidence": round(float(result.confidence), 4),
+            "corners": [[round(float(lon), 6), round(float(lat), 6)] for lon, lat in result.footprint]}

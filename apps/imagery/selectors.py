@@ -1,13 +1,14 @@
 """Reads on the satellite database: mosaics and tiles by bbox, zoom and year, and which stored image
 contains an XYZ tile (the basemap endpoint)."""
 
+from django.contrib.gis.geos import GEOSGeometry
 from django.db.models import F, QuerySet
 
 from apps.core.geo import bbox_geometry
 from apps.imagery.constants import MosaicStatus
 from apps.imagery.models import Mosaic, SatelliteTile
 
-__all__ = ["mosaic_list", "mosaic_years", "tile_containing", "tile_list", "tile_zooms"]
+__all__ = ["mosaic_list", "mosaic_years", "tile_containing", "tile_ids_within", "tile_list", "tile_zooms"]
 
 
 def mosaic_list(*, year: int | None = None, status: str | None = None) -> QuerySet[Mosaic]:
@@ -41,6 +42,15 @@ def tile_list(
     if year is not None:
         qs = qs.filter(year=year)
     return qs
+
+
+def tile_ids_within(*, region: GEOSGeometry, limit: int | None = None) -> list[int]:
+    """Ids of the database images intersecting ``region`` (a spatial prior), at most ``limit`` of them.
+
+    Asking for ``limit + 1`` tells a caller whether the region holds more than it wants to score exactly.
+    """
+    qs = SatelliteTile.objects.filter(bounds__intersects=region).order_by().values_list("pk", flat=True)
+    return list(qs if limit is None else qs[: int(limit)])
 
 
 def tile_zooms(*, year: int) -> list[int]:

@@ -62,7 +62,9 @@ __all__ = [
     "batch_import_file",
     "batch_import_plan",
     "photo_import",
+    "photo_mark_in_progress",
     "photo_mark_unresolved",
+    "photo_status_restore",
     "photos_queue_next_steps",
 ]
 
@@ -374,3 +376,25 @@ def photo_mark_unresolved(*, photo: Photo, reason: str, status: str = PhotoStatu
     if status not in (PhotoStatus.NEEDS_REVIEW, PhotoStatus.FAILED):
         raise ValueError(f"an unresolved photo is needs_review or failed, not {status!r}")
     Photo.objects.filter(pk=photo.pk).update(status=status, status_reason=reason[:2000])
+
+
+IN_PROGRESS = (PhotoStatus.LABELING, PhotoStatus.LOCALIZING)
+
+
+def photo_mark_in_progress(*, photo: Photo, status: str = PhotoStatus.LOCALIZING) -> str:
+    """A job started working on the photo (``labeling`` or ``localizing``), so the map, review and API show
+    it is being processed; returns the status it had, for ``photo_status_restore`` if the work aborts.
+
+    Every normal end sets a final status (``localized`` with a footprint, or ``photo_mark_unresolved``)."""
+    if status not in IN_PROGRESS:
+        raise ValueError(f"a photo in progress is {' or '.join(IN_PROGRESS)}, not {status!r}")
+    previous = Photo.objects.filter(pk=photo.pk).values_list("status", flat=True).first()
+    Photo.objects.filter(pk=photo.pk).update(status=status)
+    return PhotoStatus.IMPORTED if previous is None or previous in IN_PROGRESS else previous
+
+
+def photo_status_restore(*, photo: Photo, status: str) -> None:
+    """Work on the photo aborted without an outcome: put back the status it had (never an in-progress one)."""
+    if status in IN_PROGRESS:
+        raise ValueError(f"cannot restore an in-progress status ({status!r})")
+    Photo.objects.filter(pk=photo.pk, status__in=IN_PROGRESS).update(status=status)

@@ -43,25 +43,35 @@ def png_bytes(rgb: np.ndarray) -> bytes:
     return buf.tobytes()
 
 
+def wrap_lon(lon: float) -> float:
+    """Longitude into [-180, 180): a grid may straddle the antimeridian."""
+    return (lon + 180.0) % 360.0 - 180.0
+
+
 @dataclass
 class Grid:
     tiles: dict[tuple[int, int], SatelliteTile]
     images: dict[tuple[int, int], np.ndarray]
+    origin: tuple[float, float] = ORIGIN
+
+    def center(self, cell: tuple[int, int]) -> tuple[float, float]:
+        return (wrap_lon(self.origin[0] + (cell[0] + 0.5) * CELL_DEG), self.origin[1] + (cell[1] + 0.5) * CELL_DEG)
 
 
-def make_grid(zoom: int = 11, year: int = 2022) -> Grid:
+def make_grid(zoom: int = 11, year: int = 2022, origin: tuple[float, float] = ORIGIN) -> Grid:
+    """GRID x GRID tiles of CELL_DEG from ``origin`` eastwards (wrapping at lon 180) and northwards."""
     mosaic = mosaic_create(year=year)
     tiles, images = {}, {}
     for i in range(GRID):
         for j in range(GRID):
-            lon0, lat0 = ORIGIN[0] + i * CELL_DEG, ORIGIN[1] + j * CELL_DEG
+            lon0, lat0 = wrap_lon(origin[0] + i * CELL_DEG), origin[1] + j * CELL_DEG
             image = textured(TILE_PX, seed=100 + i * GRID + j)
             tile = SatelliteTile(zoom=zoom, x=i, y=j, span=4, year=year, mosaic=mosaic, size_px=TILE_PX,
                                  bounds=bbox_polygon(lon0, lat0, lon0 + CELL_DEG, lat0 + CELL_DEG))
             tile.image.save(f"t_{zoom}_{i}_{j}.png", ContentFile(png_bytes(image)), save=False)
             tile.save()
             tiles[(i, j)], images[(i, j)] = tile, image
-    return Grid(tiles, images)
+    return Grid(tiles, images, origin)
 
 
 def make_version(name: str, seed: int, dim: int = 32) -> ModelVersion:
@@ -85,8 +95,8 @@ def photo_from_tile(grid: Grid, cell: tuple[int, int], *, uncertainty_km: float 
     img = grid.images[cell]
     q = TILE_PX // 4
     crop = np.ascontiguousarray(img[q:-q, q:-q])
-    photo = photo_create(center_point=lonlat_point(*cell_center(*cell)), center_uncertainty_km=uncertainty_km,
-                         focal_length_mm=None, **fields)
+    fields.setdefault("center_point", lonlat_point(*grid.center(cell)))
+    photo = photo_create(center_uncertainty_km=uncertainty_km, focal_length_mm=None, **fields)
     photo.image.save(f"{photo.photo_id}.png", ContentFile(png_bytes(crop)), save=True)
     return photo
 

@@ -104,7 +104,7 @@ def test_localize_job_verifies_publishes_and_keeps_history(celery_worker):
 
 def test_activating_a_new_version_does_not_mix_embeddings():
     grid = make_grid()
-    v1, v2 = make_version("mix-v1", seed=1), make_version("mix-v2", seed=2)
+    v1, v2 = make_version("mix-v1", seed=1), make_version("mix-v2", seed=2, dim=48)  # a v1 row in v2 would not fit
     _embed(v1, worker=False)
     model_version_activate(model_version=v1)
     photo = photo_from_tile(grid, (2, 1))
@@ -113,14 +113,27 @@ def test_activating_a_new_version_does_not_mix_embeddings():
     model_version_activate(model_version=v2)
     job2 = _localize({"photo_ids": [photo.pk]})
 
-    assert TileEmbedding.objects.filter(model_version=v1).count() == TileEmbedding.objects.filter(
-        model_version=v2).count() == TILES * 4
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT model_version_id, vector_dims(vector), count(*) FROM models_registry_tileembedding "
+                    "WHERE model_version_id IN (%s, %s) GROUP BY 1, 2 ORDER BY 1", [v1.pk, v2.pk])
+        assert cur.fetchall() == [(v1.pk, 32, TILES * 4), (v2.pk, 48, TILES * 4)]
     assert job1.result["model_version_id"] == v1.pk and job2.result["model_version_id"] == v2.pk
+    from ml.embed import embed_files
     from workers.localize import runtime_for
+    from workers.retrieval import photo_image_path, rerank
 
     runtime = runtime_for(v2)
     assert runtime.model_version_id == v2.pk
-    assert runtime.descriptors.shape == (TILES, 4, v2.embedding_dim)
+    assert runtime.descriptors.shape == (TILES, 4, 48)
+    # job 2's candidates were scored with v2's model and v2's tile descriptors only
+    outcome = job2.result["photos"][str(photo.pk)]
+    query = embed_files(runtime.model, [photo_image_path(photo)])[0, 0]
+    expected = rerank(query, [c["tile_id"] for c in outcome["candidates"]], runtime)
+    assert [(c["tile_id"], c["rotation"], c["score"]) for c in outcome["candidates"]] == [
+        (c.tile_id, c.rotation, round(c.score, 5)) for c in expected]
+    assert outcome["candidates"] != job1.result["photos"][str(photo.pk)]["candidates"]
     for fp in Footprint.objects.filter(photo=photo):
         assert fp.model_version_id in (v1.pk, v2.pk) and fp.job_id in (job1.pk, job2.pk)
         assert fp.model_version_id == (v1.pk if fp.job_id == job1.pk else v2.pk)
@@ -141,7 +154,7 @@ def test_prior_with_no_tiles_ends_in_review_with_a_reason():
     assert job.result["counts"] == {PhotoStatus.NEEDS_REVIEW: 1}
 
 
-def test_sql_prior_path_returns_only_tiles_within_the_region():
+def test_prior_paths_return_only_tiles_within_the_region_and_agree(settings):
     grid = make_grid()
     version = make_version("prior-v1", seed=0)
     _embed(version, worker=False)
@@ -152,13 +165,17 @@ def test_sql_prior_path_returns_only_tiles_within_the_region():
     photo = photo_from_tile(grid, (1, 1), uncertainty_km=10.0)
     prior = photo_prior(photo)
     inside = set(SatelliteTile.objects.filter(bounds__intersects=prior.region).values_list("pk", flat=True))
-    assert prior.kind == "center" and 0 < len(inside) < TILES
+    assert prior.kind == "center" and 1 < len(inside) < TILES
 
+    exact = retrieve(photo, version, runtime, prior=prior)  # the prior holds few tiles: all scored exactly
+    settings.ASTROLOC_LOCALIZE_PRIOR_EXACT_MAX_TILES = len(inside) - 1  # one tile too many: pgvector + PostGIS
     sql = retrieve(photo, version, runtime, prior=prior)
     everywhere = retrieve(photo, version, runtime, prior=None)
 
-    assert sql.stage == "sql" and {c.tile_id for c in sql.candidates} == inside
-    assert everywhere.stage == "faiss" and len(everywhere.candidates) == TILES
+    assert exact.stage == "exact" and sql.stage == "sql" and everywhere.stage == "faiss"
+    assert {c.tile_id for c in exact.candidates} == {c.tile_id for c in sql.candidates} == inside
+    assert [c.tile_id for c in exact.candidates] == [c.tile_id for c in sql.candidates]  # same exact re-rank
+    assert len(everywhere.candidates) == TILES
     region = bbox_polygon(10.0, 45.0, 10.3, 45.3)
     user = retrieve(photo, version, runtime, prior=photo_prior(photo, region=region))
     assert {c.tile_id for c in user.candidates} == set(

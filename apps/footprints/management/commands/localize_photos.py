@@ -1,8 +1,9 @@
 """``manage.py localize_photos [--batch N] [--photo ID ...]``: localize photos by retrieval (job `localize`)."""
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from apps.core.constants import JobKind
+from apps.core.geo import bbox_geometry
 from apps.core.jobrun import add_follow_arguments, job_follow
 from apps.core.services import job_enqueue
 
@@ -18,7 +19,8 @@ class Command(BaseCommand):
         parser.add_argument("--batch", type=int, default=None, help="only the photos of this import batch")
         parser.add_argument("--photo", action="append", default=[], help="a NASA photo id (repeatable)")
         parser.add_argument("--bbox", type=float, nargs=4, metavar=("LON_MIN", "LAT_MIN", "LON_MAX", "LAT_MAX"),
-                            help="search only tiles in this region (replaces the metadata prior)")
+                            help="search only tiles in this region (replaces the metadata prior); "
+                                 "LON_MIN > LON_MAX crosses the antimeridian")
         parser.add_argument("--no-prior", action="store_true", help="global FAISS search, ignoring metadata")
         add_follow_arguments(parser)
 
@@ -29,6 +31,10 @@ class Command(BaseCommand):
         elif options["batch"] is not None:
             parameters["batch_id"] = options["batch"]
         if options["bbox"]:
+            try:
+                bbox_geometry(options["bbox"])
+            except ValueError as exc:
+                raise CommandError(f"--bbox {' '.join(map(str, options['bbox']))}: {exc}") from exc
             parameters["bbox"] = list(options["bbox"])
         if options["no_prior"]:
             parameters["use_prior"] = False
