@@ -192,6 +192,8 @@ class LabelConfig:
     """How hard to search. Defaults are what ``python -m ml.labeling_eval`` reports numbers for."""
 
     matcher: str = "sift"
+    #: Constructor options of the matcher (e.g. ``{"ratio": 0.9}``), as (name, value) pairs (hashable).
+    matcher_options: tuple[tuple[str, object], ...] = ()
     rotations: tuple[int, ...] = (0, 90, 180, 270)
     #: Zooms tried (best-suited first) and years tried per zoom before giving up.
     max_zooms: int = 2
@@ -253,7 +255,7 @@ def label_photo(
     """
     start = time.perf_counter()
     cfg = config or LabelConfig()
-    matcher = matcher or create_matcher(cfg.matcher)
+    matcher = matcher or create_matcher(cfg.matcher, **dict(cfg.matcher_options))
     checks = cfg.check_config(matcher.name)
     h, w = photo.image.shape[:2]
     prior = PhotoPrior(photo.focal_length_mm, photo.altitude_km, photo.tilt_deg, photo.weak_center,

@@ -72,7 +72,8 @@ _WORKER: dict = {}
 def _init_worker(data: Path, cfg: LabelConfig) -> None:
     cv2.setNumThreads(1)
     ds = load_synth(data)
-    _WORKER.update(provider=TileMosaicProvider.from_synth(ds), cfg=cfg, matcher=create_matcher(cfg.matcher))
+    _WORKER.update(provider=TileMosaicProvider.from_synth(ds), cfg=cfg,
+                   matcher=create_matcher(cfg.matcher, **dict(cfg.matcher_options)))
 
 
 def _label_one(job: tuple[SynthPhoto, LonLat, float, float]) -> dict:
@@ -199,10 +200,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--target-precision", type=float, default=0.98)
     parser.add_argument("--calibrate-only", action="store_true", help="fit and store; skip the evaluation run")
     parser.add_argument("--workers", type=int, default=1, help="label photos in this many processes")
+    parser.add_argument("--min-inliers", type=int, default=None,
+                        help="evaluate at this threshold instead of the calibrated one")
     parser.add_argument("--json", type=Path, default=None, help="write per-photo rows of the evaluation here")
     args = parser.parse_args(argv)
     cfg = LabelConfig()
-    matcher_name = create_matcher(cfg.matcher).name
+    matcher_name = create_matcher(cfg.matcher, **dict(cfg.matcher_options)).name
     if args.calibrate:
         loose = replace(default_check_config(matcher_name), min_inliers=cfg.coarse_min_inliers)
         rows = evaluate(args.data, config=replace(cfg, checks=loose), limit=args.limit, split="calib",
@@ -228,6 +231,9 @@ def main(argv: list[str] | None = None) -> int:
               f"-> {CALIBRATION_PATH}", flush=True)
         if args.calibrate_only:
             return 0
+    # Pin the threshold for the whole run (the calibration file may be rewritten meanwhile).
+    checks = default_check_config(matcher_name)
+    cfg = replace(cfg, checks=replace(checks, min_inliers=args.min_inliers or checks.min_inliers))
     start = time.perf_counter()
     rows = evaluate(args.data, config=cfg, limit=args.limit, uncertainty_km=args.uncertainty_km, workers=args.workers)
     print(f"threshold min_inliers={cfg.check_config(matcher_name).min_inliers}; "
