@@ -85,27 +85,40 @@ def _label_one(job: tuple[SynthPhoto, LonLat, float, float]) -> dict:
 
 
 def evaluate(data: Path, *, config: LabelConfig | None = None, limit: int | None = None, split: str = "train",
-             uncertainty_km: float = 300.0, iou_min: float = 0.5, workers: int = 1, log=print) -> list[dict]:
+             uncertainty_km: float = 300.0, iou_min: float = 0.5, workers: int = 1, sink: Path | None = None,
+             log=print) -> list[dict]:
     """Label every photo of ``split`` (see :func:`split_photos`) of the dataset at ``data``; one row per photo.
 
     ``workers`` > 1 labels photos in that many processes (one OpenCV thread each); rows keep photo order.
+    ``sink``: each row is also appended there (JSON lines) as it completes, so a long run that is stopped keeps
+    what it did (``--report`` prints the tables from such a file).
     """
     ds = load_synth(data)
     cfg = config or LabelConfig()
     jobs = [(p, weak, uncertainty_km, iou_min) for p, weak in split_photos(ds, split)][:limit]
     rows: list[dict] = []
-    if workers > 1:
-        with multiprocessing.get_context("fork").Pool(workers, _init_worker, (data, cfg)) as pool:
-            for row in pool.imap(_label_one, jobs, chunksize=1):
-                rows.append(row)
-                if log and len(rows) % 20 == 0:
-                    log(f"  {len(rows)}/{len(jobs)} photos", flush=True)
-        return rows
-    _init_worker(data, cfg)
-    for job in jobs:
-        rows.append(_label_one(job))
+    out = sink.open("a") if sink else None
+
+    def keep(row: dict) -> None:
+        rows.append(row)
+        if out:
+            out.write(json.dumps(row) + "\n")
+            out.flush()
         if log and len(rows) % 20 == 0:
             log(f"  {len(rows)}/{len(jobs)} photos", flush=True)
+
+    try:
+        if workers > 1:
+            with multiprocessing.get_context("fork").Pool(workers, _init_worker, (data, cfg)) as pool:
+                for row in pool.imap(_label_one, jobs, chunksize=1):
+                    keep(row)
+        else:
+            _init_worker(data, cfg)
+            for job in jobs:
+                keep(_label_one(job))
+    finally:
+        if out:
+            out.close()
     return rows
 
 
@@ -202,16 +215,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=1, help="label photos in this many processes")
     parser.add_argument("--min-inliers", type=int, default=None,
                         help="evaluate at this threshold instead of the calibrated one")
-    parser.add_argument("--json", type=Path, default=None, help="write per-photo rows of the evaluation here")
+    parser.add_argument("--json", type=Path, default=None,
+                        help="write per-photo rows here (JSON lines, appended as they complete)")
+    parser.add_argument("--report", type=Path, default=None, help="only print the tables of rows saved by --json")
     args = parser.parse_args(argv)
+    if args.report:
+        print_report([json.loads(line) for line in args.report.read_text().splitlines() if line.strip()])
+        return 0
     cfg = LabelConfig()
     matcher_name = create_matcher(cfg.matcher, **dict(cfg.matcher_options)).name
     if args.calibrate:
         loose = replace(default_check_config(matcher_name), min_inliers=cfg.coarse_min_inliers)
         rows = evaluate(args.data, config=replace(cfg, checks=loose), limit=args.limit, split="calib",
-                        uncertainty_km=args.uncertainty_km, workers=args.workers)
-        if args.json:
-            args.json.with_suffix(".calib.json").write_text(json.dumps(rows, indent=1))
+                        uncertainty_km=args.uncertainty_km, workers=args.workers,
+                        sink=args.json.with_suffix(".calib.jsonl") if args.json else None)
         fit = fit_threshold(rows, args.target_precision)
         # Nothing below the permissive gate was observed, so the threshold cannot be lower than it.
         fit["min_inliers"] = max(fit["min_inliers"], cfg.coarse_min_inliers)
@@ -235,9 +252,16 @@ def main(argv: list[str] | None = None) -> int:
     checks = default_check_config(matcher_name)
     cfg = replace(cfg, checks=replace(checks, min_inliers=args.min_inliers or checks.min_inliers))
     start = time.perf_counter()
-    rows = evaluate(args.data, config=cfg, limit=args.limit, uncertainty_km=args.uncertainty_km, workers=args.workers)
+    rows = evaluate(args.data, config=cfg, limit=args.limit, uncertainty_km=args.uncertainty_km, workers=args.workers,
+                    sink=args.json)
     print(f"threshold min_inliers={cfg.check_config(matcher_name).min_inliers}; "
           f"{len(rows)} photos in {time.perf_counter() - start:.0f} s with {args.workers} process(es)")
+    print_report(rows)
+    return 0
+
+
+def print_report(rows: list[dict]) -> None:
+    """Coverage tables, acceptance precision/recall and the failure reasons of evaluation rows."""
     print(report(rows))
     acc = acceptance_stats(rows)
     print(f"acceptance on the evaluation photos: precision {acc['precision']:.1%} "
@@ -245,9 +269,6 @@ def main(argv: list[str] | None = None) -> int:
           f"recall {acc['recall']:.1%} (correct footprints rejected by the threshold: {acc['correct_rejected']}; "
           f"wrong ones it held back: {acc['wrong_rejected_by_threshold']})")
     print(failure_report(rows))
-    if args.json:
-        args.json.write_text(json.dumps(rows, indent=1))
-    return 0
 
 
 if __name__ == "__main__":
