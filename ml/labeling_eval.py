@@ -225,22 +225,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None,
                         help="write per-photo rows here (JSON lines, appended as they complete)")
     parser.add_argument("--report", type=Path, default=None, help="only print the tables of rows saved by --json")
+    parser.add_argument("--calibrate-from", type=Path, default=None,
+                        help="with --calibrate: fit on calibration rows saved by an earlier run instead of labeling")
     args = parser.parse_args(argv)
     if args.report:
-        rows = {}  # several shards may be given in one file; a photo counts once
-        for line in args.report.read_text().splitlines():
-            if line.strip():
-                row = json.loads(line)
-                rows[row["photo_id"]] = row
-        print_report(list(rows.values()))
+        print_report(list(_read_rows(args.report).values()))
         return 0
     cfg = LabelConfig()
     matcher_name = create_matcher(cfg.matcher, **dict(cfg.matcher_options)).name
     if args.calibrate:
         loose = replace(default_check_config(matcher_name), min_inliers=cfg.coarse_min_inliers)
-        rows = evaluate(args.data, config=replace(cfg, checks=loose), limit=args.limit, split="calib",
-                        uncertainty_km=args.uncertainty_km, workers=args.workers,
-                        sink=args.json.with_suffix(".calib.jsonl") if args.json else None)
+        if args.calibrate_from:  # rows of an earlier (possibly stopped) calibration run
+            rows = list(_read_rows(args.calibrate_from).values())
+        else:
+            rows = evaluate(args.data, config=replace(cfg, checks=loose), limit=args.limit, split="calib",
+                            uncertainty_km=args.uncertainty_km, workers=args.workers,
+                            sink=args.json.with_suffix(".calib.jsonl") if args.json else None)
         fit = fit_threshold(rows, args.target_precision)
         # Nothing below the permissive gate was observed, so the threshold cannot be lower than it.
         fit["min_inliers"] = max(fit["min_inliers"], cfg.coarse_min_inliers)
@@ -270,6 +270,16 @@ def main(argv: list[str] | None = None) -> int:
           f"{len(rows)} photos in {time.perf_counter() - start:.0f} s with {args.workers} process(es)")
     print_report(rows)
     return 0
+
+
+def _read_rows(path: Path) -> dict[str, dict]:
+    """Rows saved as JSON lines; several shards may be in one file, and a photo counts once."""
+    rows: dict[str, dict] = {}
+    for line in path.read_text().splitlines():
+        if line.strip():
+            row = json.loads(line)
+            rows[row["photo_id"]] = row
+    return rows
 
 
 def print_report(rows: list[dict]) -> None:
