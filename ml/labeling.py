@@ -192,6 +192,8 @@ class LabelConfig:
     """How hard to search. Defaults are what ``python -m ml.labeling_eval`` reports numbers for."""
 
     matcher: str = "sift"
+    #: Constructor options of the matcher (e.g. ``{"ratio": 0.9}``), as (name, value) pairs (hashable).
+    matcher_options: tuple[tuple[str, object], ...] = ()
     rotations: tuple[int, ...] = (0, 90, 180, 270)
     #: Zooms tried (best-suited first) and years tried per zoom before giving up.
     max_zooms: int = 2
@@ -232,6 +234,9 @@ class LabelResult:
     mosaic_size: tuple[int, int] | None = None
     attempts: tuple[str, ...] = field(default_factory=tuple)
     seconds: float = 0.0
+    #: Rejected only for the inlier threshold (every geometric check passed at the coarse gate): the footprint
+    #: it would have given. Lets an evaluation measure the recall of the acceptance threshold.
+    candidate: tuple[LonLat, ...] | None = None
 
 
 def label_photo(
@@ -250,7 +255,7 @@ def label_photo(
     """
     start = time.perf_counter()
     cfg = config or LabelConfig()
-    matcher = matcher or create_matcher(cfg.matcher)
+    matcher = matcher or create_matcher(cfg.matcher, **dict(cfg.matcher_options))
     checks = cfg.check_config(matcher.name)
     h, w = photo.image.shape[:2]
     prior = PhotoPrior(photo.focal_length_mm, photo.altitude_km, photo.tilt_deg, photo.weak_center,
@@ -268,19 +273,30 @@ def label_photo(
     zooms = _zoom_order(provider.zooms(), footprint_px, cfg)
     attempts: list[str] = []
     best_reject: tuple[int, str] = (-1, "no satellite imagery around the weak label")
+    candidate = None
     for zoom in zooms[: cfg.max_zooms]:
         for year in provider.years()[: cfg.max_years]:
             mosaic = provider.mosaic(search, zoom, year)
             if mosaic is None:
                 continue
             outcome = _attempt(photo, mosaic, provider, matcher, cfg, checks, prior, footprint_px)
-            attempts.append(f"z{zoom} {year}: " + (outcome.reason or f"accepted ({outcome.inliers} inliers)"))
+            fp = footprint_px(zoom)
+            fp_note = "" if fp is None else f" (footprint ~{fp * mosaic.size[0] / _native_width(mosaic, provider):.0f}"
+            fp_note += "" if fp is None else " px)"
+            attempts.append(f"z{zoom} {year}{fp_note}: "
+                            + (outcome.reason or f"accepted ({outcome.inliers} inliers)"))
             if outcome.accepted:
                 return replace(outcome, attempts=tuple(attempts), seconds=time.perf_counter() - start)
             if outcome.inliers > best_reject[0]:
                 best_reject = (outcome.inliers, outcome.reason)
+                candidate = outcome.candidate
     return LabelResult(False, inliers=max(best_reject[0], 0), reason=best_reject[1], attempts=tuple(attempts),
-                       seconds=time.perf_counter() - start)
+                       seconds=time.perf_counter() - start, candidate=candidate)
+
+
+def _native_width(mosaic: GeoImage, provider: ImageryProvider) -> float:
+    """Width in pixels the mosaic had at its zoom's full resolution (before any downscaling)."""
+    return (mosaic.bounds_mercator[2] - mosaic.bounds_mercator[0]) / provider.resolution_m(mosaic.zoom)
 
 
 def _zoom_order(zooms: list[int], footprint_px, cfg: LabelConfig) -> list[int]:
@@ -309,8 +325,8 @@ def _resized(image: np.ndarray, scale: float) -> np.ndarray:
 def _attempt(photo, mosaic, provider, matcher, cfg, checks, prior, footprint_px) -> LabelResult:
     h, w = photo.image.shape[:2]
     # Expected footprint width in this mosaic's pixels (it may have been downscaled from the zoom's).
-    fp = None if footprint_px(mosaic.zoom) is None else footprint_px(mosaic.zoom) * mosaic.size[0] / (
-        (mosaic.bounds_mercator[2] - mosaic.bounds_mercator[0]) / provider.resolution_m(mosaic.zoom))
+    fp = None if footprint_px(mosaic.zoom) is None else footprint_px(mosaic.zoom) * mosaic.size[0] / _native_width(
+        mosaic, provider)
     scale = _query_scale(w, fp, cfg, max(w, h))
     query = _resized(photo.image, scale)
     S = np.diag([scale, scale, 1.0])
@@ -329,7 +345,9 @@ def _attempt(photo, mosaic, provider, matcher, cfg, checks, prior, footprint_px)
         H, ref, inliers = _zoom_in(photo, H, ref, inliers, verdict.footprint, provider, matcher, cfg, footprint_px)
     final = check_homography(H, inliers, (w, h), ref.size, ref=ref, prior=prior, config=checks)
     if not final.ok:
-        return LabelResult(False, inliers=inliers, reason=final.reason, zoom=ref.zoom, year=ref.year)
+        loose = check_homography(H, inliers, (w, h), ref.size, ref=ref, prior=prior, config=coarse_cfg)
+        return LabelResult(False, inliers=inliers, reason=final.reason, zoom=ref.zoom, year=ref.year,
+                           candidate=loose.footprint if loose.ok else None)
     return LabelResult(
         True,
         footprint=final.footprint,

@@ -8,7 +8,7 @@ with the reason (too few inliers, implausible shape, no imagery, ...).
 
 Parameters: ``{"photo_ids": [pk, ...]}`` or ``{"batch_id": N}`` or neither (every photo with a center point
 and no current footprint); optional ``uncertainty_km`` (overrides the photos' own) and ``config`` (fields
-of ``ml.labeling.LabelConfig``, e.g. ``{"max_zooms": 3}``).
+of ``ml.labeling.LabelConfig``, e.g. ``{"max_zooms": 3, "matcher_options": {"ratio": 0.9}}``).
 
 Resumable and idempotent: the photos to do are fixed when the job first runs and each finished photo is
 recorded in the partial result, so a redelivered job continues with the next one. A photo that already
@@ -56,6 +56,8 @@ def label_config(overrides: dict[str, Any] | None) -> LabelConfig:
         raise LabelInputError(f"unknown labeling config keys {unknown}; valid keys: {sorted(known)}")
     if "rotations" in overrides:
         overrides["rotations"] = tuple(int(r) for r in overrides["rotations"])
+    if "matcher_options" in overrides:  # JSON object -> hashable (name, value) pairs
+        overrides["matcher_options"] = tuple(sorted(dict(overrides["matcher_options"]).items()))
     return LabelConfig(**overrides)
 
 
@@ -130,7 +132,7 @@ def label_photos(ctx: JobContext) -> dict[str, Any]:
         ctx.save_partial(0.0, f"{len(ctx.partial['photo_pks'])} photos to label")
     pks: list[int] = ctx.partial["photo_pks"]
     outcomes: dict[str, dict[str, Any]] = ctx.partial["outcomes"]
-    matcher = create_matcher(cfg.matcher)
+    matcher = create_matcher(cfg.matcher, **dict(cfg.matcher_options))
     for i, pk in enumerate(pks):
         if str(pk) in outcomes:
             continue

@@ -14,7 +14,8 @@ recall of the trained and of the untrained model), linked to the job. It is not 
 ``activate`` is true.
 
 Parameters: ``model_preset`` (default ``resnet18_gem``), ``image_size``, ``name``, ``activate``,
-``val_fraction`` (default 0.25), ``zooms`` (database images used, default all) and any
+``val_fraction`` (default 0.25), ``zooms`` (database images used, default all), ``retrieval_min_confidence``
+(retrieval footprints below it do not train; default ``RETRIEVAL_TRAINING_MIN_CONFIDENCE``) and any
 ``ml.train.TrainConfig`` field (``iterations``, ``pairs_per_batch``, ``mum_locations_per_batch``,
 ``num_clusters``, ``seed``, ``lr``, ``device``, ...).
 """
@@ -32,6 +33,7 @@ from django.conf import settings
 
 from apps.core.geo import polygon_corners
 from apps.core.models import Job
+from apps.footprints.constants import RETRIEVAL_TRAINING_MIN_CONFIDENCE
 from apps.footprints.models import Footprint
 from apps.footprints.selectors import footprint_tile_pairs
 from apps.imagery.selectors import tile_list
@@ -47,7 +49,7 @@ __all__ = ["TrainInputError", "labeled_photo_records", "tile_records", "train", 
 
 logger = logging.getLogger(__name__)
 
-JOB_KEYS = {"name", "activate", "val_fraction", "image_size", "zooms"}
+JOB_KEYS = {"name", "activate", "val_fraction", "image_size", "zooms", "retrieval_min_confidence"}
 DEFAULT_PRESET = "resnet18_gem"
 
 
@@ -64,9 +66,15 @@ def tile_records(*, zooms: Sequence[int] | None = None) -> list[TileRecord]:
                        location_key=f"z{t.zoom}/{t.x}/{t.y}/s{t.span}", year=t.year) for t in rows]
 
 
-def labeled_photo_records(*, min_iou: float = 0.2) -> list[PhotoRecord]:
-    """Photos with at least one training positive (current footprint IoU > ``min_iou`` with a tile)."""
-    photo_pks = sorted({pair.photo_id for pair in footprint_tile_pairs(min_iou=min_iou)})
+def labeled_photo_records(*, min_iou: float = 0.2,
+                          retrieval_min_confidence: float = RETRIEVAL_TRAINING_MIN_CONFIDENCE) -> list[PhotoRecord]:
+    """Photos with at least one training positive (current footprint IoU > ``min_iou`` with a tile).
+
+    Which footprints may teach is the selector's rule (``footprint_tile_pairs``): every imported, manual and
+    auto-label one, retrieval ones only from ``retrieval_min_confidence`` up.
+    """
+    pairs = footprint_tile_pairs(min_iou=min_iou, retrieval_min_confidence=retrieval_min_confidence)
+    photo_pks = sorted({pair.photo_id for pair in pairs})
     footprints = (Footprint.objects.current().filter(photo_id__in=photo_pks).select_related("photo")
                   .order_by("photo_id"))
     return [PhotoRecord(photo_id=f.photo.photo_id, path=Path(f.photo.image.path),
@@ -117,7 +125,8 @@ def train_model(ctx: JobContext) -> dict[str, Any]:
     """Job body: data from the database -> ``fit`` -> checkpoint in storage -> ModelVersion."""
     config = train_config(ctx.parameters, _run_dir(ctx.job_id))
     tiles = tile_records(zooms=ctx.parameters.get("zooms"))
-    photos = labeled_photo_records(min_iou=config.min_iou)
+    photos = labeled_photo_records(min_iou=config.min_iou, retrieval_min_confidence=float(
+        ctx.parameters.get("retrieval_min_confidence", RETRIEVAL_TRAINING_MIN_CONFIDENCE)))
     if not tiles:
         raise TrainInputError("no database images: ingest a satellite mosaic first (manage.py ingest_mosaic)")
     if config.uses_pairs and not photos:

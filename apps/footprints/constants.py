@@ -1,8 +1,8 @@
-"""How a footprint was made."""
+"""How a footprint was made, and which of them may teach a model."""
 
 from django.db import models
 
-__all__ = ["FootprintSource"]
+__all__ = ["RETRIEVAL_TRAINING_MIN_CONFIDENCE", "TRUSTED_TRAINING_SOURCES", "FootprintSource"]
 
 
 class FootprintSource(models.TextChoices):
@@ -10,3 +10,16 @@ class FootprintSource(models.TextChoices):
     AUTO_LABEL = "auto_label", "Auto-label (weak label + matching)"
     RETRIEVAL = "retrieval", "Retrieval + verification"
     MANUAL = "manual", "Manual"
+
+
+#: Sources whose footprints always become training pairs: drawn or reviewed by a person (manual), delivered
+#: with the photo (imported), or accepted by automated labeling, which matched around a human-clicked centre
+#: and passed the inlier threshold calibrated for >= 98 % precision (ml/matching/calibration.json).
+TRUSTED_TRAINING_SOURCES: tuple[str, ...] = (FootprintSource.IMPORTED.value, FootprintSource.MANUAL.value,
+                                             FootprintSource.AUTO_LABEL.value)
+
+#: A retrieval footprint is the model's own answer, found without a human prior among many candidates (more
+#: chances for a spurious match), and training on it feeds the model its own mistakes. It becomes a training
+#: pair only at this confidence or above: about twice the calibrated inlier threshold (confidence is 0.5 at
+#: the threshold t and 1 - 0.5 exp(-(inliers - t) / t) above it, ml.labeling._confidence).
+RETRIEVAL_TRAINING_MIN_CONFIDENCE = 0.8

@@ -30,6 +30,7 @@ from django.db.models import (
 from django.db.models.functions import Cast
 
 from apps.core.geo import bbox_geometry, bbox_polygon
+from apps.footprints.constants import RETRIEVAL_TRAINING_MIN_CONFIDENCE, TRUSTED_TRAINING_SOURCES, FootprintSource
 from apps.footprints.models import Footprint
 from apps.imagery.models import SatelliteTile
 from apps.photos.models import Photo
@@ -276,17 +277,24 @@ _PAIRS_SQL = """
 SELECT f.photo_id, t.id, ST_Area(ST_Intersection(f.polygon, t.bounds)::geography)
                          / NULLIF(ST_Area(ST_Union(f.polygon, t.bounds)::geography), 0) AS iou
 FROM {footprint} f JOIN {tile} t ON ST_Intersects(f.polygon, t.bounds)
-WHERE f.is_current
+WHERE f.is_current AND (f.source = ANY(%s) OR (f.source = %s AND f.confidence >= %s))
 """
 
 
-def footprint_tile_pairs(*, min_iou: float = 0.2, photo_ids: Sequence[int] | None = None) -> list[FootprintTilePair]:
+def footprint_tile_pairs(
+    *,
+    min_iou: float = 0.2,
+    photo_ids: Sequence[int] | None = None,
+    retrieval_min_confidence: float = RETRIEVAL_TRAINING_MIN_CONFIDENCE,
+) -> list[FootprintTilePair]:
     """(photo, tile) pairs whose IoU on the ground (geodesic areas) exceeds ``min_iou``: the paper's rule.
 
-    Only current footprints count (the accepted one of each photo, whatever made it); ordered by photo, tile.
+    Only current footprints count, and only those fit to teach a model: every imported, manual (reviewed) and
+    auto-label footprint, and retrieval footprints with ``confidence >= retrieval_min_confidence`` (see
+    ``apps.footprints.constants``; pass 1.01 to leave retrieval out entirely). Ordered by photo, tile.
     """
     sql = _PAIRS_SQL.format(footprint=Footprint._meta.db_table, tile=SatelliteTile._meta.db_table)
-    params: list = []
+    params: list = [list(TRUSTED_TRAINING_SOURCES), FootprintSource.RETRIEVAL.value, float(retrieval_min_confidence)]
     if photo_ids is not None:
         sql += " AND f.photo_id = ANY(%s)"
         params.append(list(photo_ids))

@@ -51,8 +51,10 @@ class CheckConfig:
     aspect_tolerance: float = 1.6
     #: Tilt assumed when the metadata has none (degrees); generous on purpose.
     default_tilt_deg: float = 60.0
-    #: Footprint centre may lie at most this many uncertainty radii from the weak centre.
-    max_center_distance_factor: float = 1.0
+    #: Footprint centre may lie at most this many uncertainty radii from the weak centre. Above 1 because the
+    #: labeling searches a square of half-side radius + most of a footprint (corners up to 1.41 radii away):
+    #: on the bench preset, right footprints were rejected at 305 and 314 km with a 300 km radius.
+    max_center_distance_factor: float = 1.25
     #: Minimum warped-photo area in reference pixels (a few pixels is a degenerate collapse).
     min_quad_area_px: float = 64.0
 

@@ -85,3 +85,13 @@ def test_weak_label_outside_the_imagery_is_rejected(world):
     inp, _ = _input(geo, _photo(geo, H), weak_offset_deg=(20.0, 0.0))
     result = label_photo(inp, provider, config=CONFIG)
     assert not result.accepted and "imagery" in result.reason
+
+
+def test_right_place_held_back_by_the_threshold_reports_its_candidate(world):
+    """What the evaluation needs for the recall of acceptance: the footprint a rejected result would have given."""
+    provider, geo = world
+    inp, truth = _input(geo, _photo(geo, H))
+    result = label_photo(inp, provider, config=LabelConfig(checks=CheckConfig(min_inliers=100_000), zoom_in=False))
+    assert not result.accepted and result.reason.startswith("too few inliers")
+    assert result.footprint is None and polygon_iou(result.candidate, truth) > 0.9
+    assert result.attempts and "footprint ~" in result.attempts[0]

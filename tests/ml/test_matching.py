@@ -93,3 +93,15 @@ def test_unknown_matcher_and_missing_weights_give_actionable_errors():
         create_matcher("nope")
     with pytest.raises((ImportError, FileNotFoundError), match=r"kornia|weights"):
         create_matcher("kornia-loftr", weights_path="/nonexistent/loftr.ckpt")
+
+
+def test_keypoint_cap_grows_with_the_image_so_a_small_footprint_keeps_its_keypoints():
+    """A fixed cap spreads its keypoints over the whole mosaic; the density cap keeps them per area."""
+    big = _texture(1536, seed=3)  # 2.4 Mpx
+    fixed = create_matcher("sift", max_features=300, features_per_mpx=None).extract(big)
+    dense = create_matcher("sift", max_features=300, features_per_mpx=2000).extract(big)
+    assert len(fixed.keypoints) <= 300
+    assert len(dense.keypoints) > 3 * len(fixed.keypoints)
+    assert len(dense.keypoints) <= 5000  # 2000 per Mpx x 2.4 Mpx, rounded to thousands
+    small = _texture(256, seed=3)  # 0.07 Mpx: the absolute cap is the floor, not the density
+    assert len(create_matcher("sift", max_features=300, features_per_mpx=2000).extract(small).keypoints) <= 300

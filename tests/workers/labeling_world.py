@@ -25,9 +25,10 @@ LABEL_WORLD: SynthConfig = replace(
     photo_size=(384, 256), n_photos={"train": 10, "val": 4, "test": 2}, footprint_scale=0.6, cloud_probability=0.3,
     weak_label_fraction=1.0, weak_label_sigma_deg=0.3,
 )
-#: Room for ground-disjoint training pairs (the pair sampler needs several per batch) and a validation share.
+#: Room for ground-disjoint training pairs (the pair sampler needs several per batch), a validation share, and
+#: 40 val + test photos never labeled or trained on, on which trained and untrained models are compared.
 TRAIN_WORLD: SynthConfig = replace(LABEL_WORLD, name="train-test", region=(30.0, 20.0, 35.0, 24.0),
-                                   n_photos={"train": 40, "val": 2, "test": 2})
+                                   n_photos={"train": 40, "val": 20, "test": 20})
 TILING = TilingParameters(zooms=(10, 11), span=4, size_px=128)
 
 

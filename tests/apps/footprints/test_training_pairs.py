@@ -3,7 +3,7 @@
 import pytest
 
 from apps.core.geo import bbox_polygon
-from apps.footprints.constants import FootprintSource
+from apps.footprints.constants import RETRIEVAL_TRAINING_MIN_CONFIDENCE, FootprintSource
 from apps.footprints.selectors import footprint_tile_pairs
 from apps.footprints.services import footprint_add
 from tests.factories import mosaic_create, photo_create, tile_create
@@ -41,3 +41,31 @@ def test_photos_without_a_footprint_have_no_pairs():
     photo_create()
     _tile(mosaic_create(), 1, 10.0, 11.0)
     assert footprint_tile_pairs() == []
+
+
+@pytest.mark.parametrize(("source", "confidence", "trains"), [
+    (FootprintSource.MANUAL, None, True),  # drawn or reviewed by a person
+    (FootprintSource.IMPORTED, None, True),
+    (FootprintSource.AUTO_LABEL, 0.5, True),  # accepted at the calibrated threshold
+    (FootprintSource.RETRIEVAL, 0.95, True),
+    (FootprintSource.RETRIEVAL, RETRIEVAL_TRAINING_MIN_CONFIDENCE, True),
+    (FootprintSource.RETRIEVAL, 0.6, False),  # verified, but the model's own answer with a thin margin
+    (FootprintSource.RETRIEVAL, None, False),
+])
+def test_only_footprints_fit_to_teach_become_pairs(source, confidence, trains):
+    photo = photo_create()
+    footprint_add(photo=photo, corners=FOOTPRINT, source=source, confidence=confidence)
+    tile = _tile(mosaic_create(), 1, 10.0, 11.0)
+    assert [(p.photo_id, p.tile_id) for p in footprint_tile_pairs()] == ([(photo.pk, tile.pk)] if trains else [])
+
+
+def test_a_current_low_confidence_retrieval_footprint_trains_nothing_and_the_floor_is_a_parameter():
+    """The current footprint is the photo's claim now: a weak retrieval result that replaced an auto-label trains
+    nothing (the superseded history is not used instead), and a caller may lower or raise the floor."""
+    photo = photo_create()
+    footprint_add(photo=photo, corners=FOOTPRINT, source=FootprintSource.AUTO_LABEL, confidence=0.9)
+    footprint_add(photo=photo, corners=FOOTPRINT, source=FootprintSource.RETRIEVAL, confidence=0.6)
+    _tile(mosaic_create(), 1, 10.0, 11.0)
+    assert footprint_tile_pairs() == []
+    assert len(footprint_tile_pairs(retrieval_min_confidence=0.5)) == 1
+    assert footprint_tile_pairs(retrieval_min_confidence=1.01) == []
