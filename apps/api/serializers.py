@@ -120,7 +120,21 @@ class JobCreateSerializer(serializers.Serializer):
     def validate_parameters(self, value: dict) -> dict:
         if len(json.dumps(value)) > 100_000:
             raise serializers.ValidationError("parameters are too large (100 kB max)")
+        if _holds_nul(value):
+            # PostgreSQL's jsonb cannot store U+0000: without this check the INSERT fails with a 500.
+            raise serializers.ValidationError("parameters may not contain the NUL character (\\u0000)")
         return value
+
+
+def _holds_nul(value: object) -> bool:
+    """Whether any key or string inside a JSON value holds U+0000."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
 
 
 class TileSerializer(serializers.ModelSerializer):
