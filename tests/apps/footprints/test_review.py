@@ -13,6 +13,7 @@ from apps.footprints.services import (
     footprint_reject,
 )
 from apps.photos.constants import PhotoStatus
+from apps.photos.selectors import photos_to_label
 from apps.web.selectors import review_queue
 from tests.factories import footprint_create, photo_create, user_create
 
@@ -80,3 +81,13 @@ def test_a_manual_footprint_after_a_rejection_resolves_the_review():
     assert photo.status == PhotoStatus.LOCALIZED and photo.status_reason == ""
     assert Footprint.objects.filter(photo=photo).count() == 2
     assert list(review_queue(user=reviewer)) == []
+
+
+def test_a_labeling_sweep_leaves_a_rejected_photo_to_review_but_an_explicit_request_relabels_it():
+    reviewer = user_create(is_staff=True)
+    rejected_photo, fresh_photo = photo_create(), photo_create()
+    bad = footprint_create(rejected_photo, center=(40.4, -10.3), source=FootprintSource.AUTO_LABEL)
+    footprint_reject(footprint=bad, reviewer=reviewer, note="wrong river")
+
+    assert list(photos_to_label()) == [fresh_photo]  # the sweep would recreate the rejected polygon
+    assert list(photos_to_label(photo_ids=[rejected_photo.pk])) == [rejected_photo]
