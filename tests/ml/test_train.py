@@ -1,3 +1,5 @@
+import itertools
+
 import numpy as np
 import pytest
 import torch
@@ -92,7 +94,7 @@ def test_lr_schedule_warms_up_then_decays_to_the_floor():
     assert lr_at(cosine, 60) == pytest.approx(0.55e-3)  # half-way through the decay: mean of peak and floor
     assert lr_at(cosine, 110) == pytest.approx(1e-4)
     decay = [lr_at(cosine, i) for i in range(10, 111)]
-    assert all(a >= b for a, b in zip(decay, decay[1:], strict=False))
+    assert all(a >= b for a, b in itertools.pairwise(decay))
     constant = TrainConfig(lr=3e-4, iterations=50)
     assert {lr_at(constant, i) for i in range(50)} == {3e-4}
     with pytest.raises(ValueError, match="lr_schedule"):
