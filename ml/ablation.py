@@ -103,6 +103,7 @@ def _run_arm(
     out_dir: Path,
     log: Callable[[str], None] | None = None,
     store: ImageStore | None = None,
+    resume: bool = False,
 ) -> ArmResult:
     """Train one arm from the shared initialisation (arm (a): no training) and evaluate it on the test set."""
     log = log or functools.partial(print, flush=True)
@@ -123,7 +124,7 @@ def _run_arm(
                 terms = " ".join(f"{k} {v:.4f}" for k, v in p.losses.items())
                 log(f"   {arm} s{seed} it {p.iteration}/{p.total} {terms} ({time.perf_counter() - t0:.0f}s)")
 
-        trained = load_model(fit(config, data, store=store, resume=False, progress=report).last_checkpoint)
+        trained = load_model(fit(config, data, store=store, resume=resume, progress=report).last_checkpoint)
     t1 = time.perf_counter()
     recall = evaluate(
         trained,
@@ -154,10 +155,13 @@ def run_ablation(
     arms: Sequence[str] = tuple(ARMS),
     extra_seeds: Sequence[int] = (1,),
     jobs: int = 1,
+    resume: bool = False,
     log: Callable[[str], None] | None = None,
 ) -> list[ArmResult]:
     """Train and evaluate every arm; (e) also once per extra seed. Returns one result per run.
 
+    `resume` continues each arm from its `last.pt` (an interrupted ablation; a finished arm is only
+    re-evaluated).
     `jobs` > 1 trains arms in that many single-threaded worker processes, the most expensive arms first.
     Why: on a small shared CPU, one process per core wastes nothing in thread barriers (a 2-thread step
     waits for whichever thread the scheduler delayed), and arms are independent once the init is shared.
@@ -176,7 +180,9 @@ def run_ablation(
     runs = [(arm, base.seed) for arm in arms]
     runs += [("e_pairs_mum", s) for s in extra_seeds if "e_pairs_mum" in arms]
     if jobs <= 1:
-        results = [_run_arm(a, s, base, init, data, test_photos, database, out_dir, log, store) for a, s in runs]
+        results = [
+            _run_arm(a, s, base, init, data, test_photos, database, out_dir, log, store, resume) for a, s in runs
+        ]
         return [reference, *results]
     worker_base = replace(base, num_threads=max(1, (base.num_threads or jobs) // jobs))
     cost = {"e_pairs_mum": 3, "c_pairs": 2, "b_satellite_only": 1, "d_mum": 1, "a_untrained": 0}
@@ -184,7 +190,9 @@ def run_ablation(
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
         futures = {
-            run: pool.submit(_run_arm, *run, worker_base, init, data, test_photos, database, out_dir)
+            run: pool.submit(
+                _run_arm, *run, worker_base, init, data, test_photos, database, out_dir, None, None, resume
+            )
             for run in ordered
         }
         results = [futures[run].result() for run in runs]
@@ -228,6 +236,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--arms", nargs="+", default=list(ARMS), choices=list(ARMS))
     parser.add_argument("--extra-seeds", type=int, nargs="*", default=[1], help="more seeds for arm (e)")
     parser.add_argument("--threads", type=int, default=2, help="torch threads in all (split among --jobs)")
+    parser.add_argument("--resume", action="store_true", help="continue arms from their last.pt in --out")
     parser.add_argument("--jobs", type=int, default=2, help="arms trained at once, in worker processes")
     args = parser.parse_args(argv)
     base = (
@@ -268,6 +277,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         arms=args.arms,
         extra_seeds=args.extra_seeds,
         jobs=args.jobs,
+        resume=args.resume,
     )
     table = format_table(results)
     wall = time.perf_counter() - start
