@@ -4,9 +4,11 @@ Arms (the paper's Table): (a) untrained, (b) satellite-only (EarthLoc-style MS o
 clusters sampled uniformly, no overlap mask), (c) pairwise loss only, (d) MUM only, (e) pairs + MUM, the
 latter with several seeds so the seed spread can be compared with the margins. Every arm starts from the
 same random initialisation (seed 0) and trains for the same number of iterations; all are evaluated on the
-test photos against the latest year's tiles at 4 rotations.
+test photos against the latest year's tiles at 4 rotations, overall and per nadir-distance group, next to a
+raw-pixel reference row (what a learned model must beat).
 
-    python -m ml.ablation --data /tmp/synth-bench --out runs/ablation
+    python -m ml.synth generate --preset bench --out /tmp/synth-bench
+    nice -n 10 python -m ml.ablation --data /tmp/synth-bench --out runs/ablation [--jobs 2] [--resume]
 """
 
 from __future__ import annotations
