@@ -5,6 +5,11 @@ its N best distinct tiles intersects its true footprint. Queries with no interse
 cannot be answered and are excluded (and counted), as in EarthLoc/AstroLoc.
 `recall_at_n` is a pure function of
 descriptors; `evaluate` embeds records first.
+
+EarthLoc reports its test sets separately because difficulty depends on where a photo looks relative to the
+ISS: near-nadir photos are seen straight down, oblique ones (far from the nadir) are foreshortened and hazy.
+`evaluate` therefore also splits the queries by the distance from the nadir to the footprint centre
+(`NADIR_BINS_KM`) and reports recall per group, when photos carry a nadir.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
@@ -20,13 +25,29 @@ from ml.data.footprints import FootprintIndex
 from ml.data.images import ImageStore
 from ml.data.records import PhotoRecord, TileRecord
 from ml.embed import embed_files
+from ml.geo import haversine_km
 from ml.index import TileIndex
 from ml.models.descriptor import DescriptorModel
 
-__all__ = ["DEFAULT_NS", "RecallResult", "evaluate", "positives_for", "recall_at_n"]
+__all__ = [
+    "DEFAULT_NS",
+    "NADIR_BINS_KM",
+    "RecallResult",
+    "evaluate",
+    "nadir_distance_km",
+    "nadir_groups",
+    "positives_for",
+    "recall_at_n",
+]
 
 DEFAULT_NS = (1, 5, 10, 20, 100)
 ROTATIONS = (0, 1, 2, 3)
+#: Query groups by nadir -> footprint-centre distance (km): near-vertical, oblique, high oblique.
+NADIR_BINS_KM: tuple[tuple[str, float, float], ...] = (
+    ("nadir<200km", 0.0, 200.0),
+    ("nadir200-500km", 200.0, 500.0),
+    ("nadir>=500km", 500.0, float("inf")),
+)
 
 
 @dataclass(frozen=True)
@@ -34,6 +55,8 @@ class RecallResult:
     recalls: dict[int, float]  # N -> fraction in [0, 1] of the answerable queries
     num_queries: int  # answerable queries (with at least one positive)
     num_excluded: int  # queries without any positive tile in the database
+    #: group name -> {"queries": n, "recalls": {N: fraction}} (answerable queries of each group)
+    by_group: dict[str, dict] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -46,15 +69,35 @@ def positives_for(photos: Sequence[PhotoRecord], tiles: Sequence[TileRecord]) ->
     return [index.overlapping(p.footprint) if p.footprint is not None else empty for p in photos]
 
 
+def nadir_distance_km(photo: PhotoRecord) -> float | None:
+    """Great-circle distance from the photo's nadir to its footprint centre (None without both)."""
+    if photo.nadir is None or photo.footprint is None:
+        return None
+    corners = np.asarray(photo.footprint[:4], dtype=float)
+    lon, lat = corners.mean(axis=0)
+    return float(haversine_km(photo.nadir[0], photo.nadir[1], lon, lat))
+
+
+def nadir_groups(photos: Sequence[PhotoRecord]) -> list[str | None]:
+    """Each photo's `NADIR_BINS_KM` group name, None when its nadir is unknown."""
+    out: list[str | None] = []
+    for p in photos:
+        d = nadir_distance_km(p)
+        out.append(None if d is None else next(name for name, lo, hi in NADIR_BINS_KM if lo <= d < hi))
+    return out
+
+
 def recall_at_n(
     query_desc: np.ndarray,
     db_desc: np.ndarray,
     positives: Sequence[np.ndarray],
     ns: Sequence[int] = DEFAULT_NS,
+    groups: Sequence[str | None] | None = None,
 ) -> RecallResult:
     """Recall@N for queries [Q, D] against a database [T, R, D] (R rotations of T tiles; ids = tile indices).
 
-    `positives[q]` holds the tile indices counting as correct for query q.
+    `positives[q]` holds the tile indices counting as correct for query q; `groups[q]` (optional) names the
+    group query q is also reported in (None: overall only).
     """
     if db_desc.ndim == 2:
         db_desc = db_desc[:, None, :]
@@ -78,7 +121,15 @@ def recall_at_n(
         ]
     )
     recalls = {n: float(np.mean(first_hit < n)) for n in ns}
-    return RecallResult(recalls, int(answerable.sum()), int((~answerable).sum()))
+    by_group: dict[str, dict] = {}
+    if groups is not None:
+        if len(groups) != len(positives):
+            raise ValueError(f"recall_at_n: {len(groups)} groups for {len(positives)} queries")
+        kept = np.array([g for g, ok in zip(groups, answerable, strict=True) if ok], dtype=object)
+        for name in dict.fromkeys(g for g in kept if g is not None):
+            hits = first_hit[kept == name]
+            by_group[name] = {"queries": len(hits), "recalls": {n: float(np.mean(hits < n)) for n in ns}}
+    return RecallResult(recalls, int(answerable.sum()), int((~answerable).sum()), by_group)
 
 
 def evaluate(
@@ -102,8 +153,9 @@ def evaluate(
     db = embed_files(
         model, [t.path for t in tiles], rotations=ROTATIONS, batch_size=batch_size, device=device, store=store
     )
-    result = recall_at_n(q, db, [positives[i] for i in keep], ns)
-    return RecallResult(result.recalls, result.num_queries, len(photos) - len(keep))
+    groups = nadir_groups([photos[i] for i in keep])
+    result = recall_at_n(q, db, [positives[i] for i in keep], ns, groups=groups)
+    return RecallResult(result.recalls, result.num_queries, len(photos) - len(keep), result.by_group)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

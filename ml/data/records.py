@@ -33,8 +33,13 @@ class TileRecord:
 
 @dataclass(frozen=True)
 class PhotoRecord:
-    """One astronaut photo; `footprint` is its ground truth (or auto-label), None when unknown."""
+    """One astronaut photo; `footprint` is its ground truth (or auto-label), None when unknown.
+
+    `nadir` (lon, lat) is where the ISS was: evaluation groups queries by their distance from it, as
+    EarthLoc's test sets do (near-nadir photos are easier than oblique ones far from it).
+    """
 
     photo_id: str
     path: Path
     footprint: Footprint | None
+    nadir: tuple[float, float] | None = None

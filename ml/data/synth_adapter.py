@@ -44,7 +44,10 @@ def records_from_synth(root: str | Path) -> SynthRecords:
     for p in ds.photos:
         photos.setdefault(p.split, []).append(
             PhotoRecord(
-                photo_id=p.photo_id, path=Path(p.path), footprint=tuple(tuple(c) for c in p.footprint)
+                photo_id=p.photo_id,
+                path=Path(p.path),
+                footprint=tuple(tuple(c) for c in p.footprint),
+                nadir=(float(p.nadir[0]), float(p.nadir[1])),
             )
         )
     return SynthRecords(tiles=tiles, photos=photos, years=sorted(ds.years))

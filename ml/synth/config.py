@@ -91,7 +91,7 @@ PRESETS: dict[str, SynthConfig] = {
         tile_px=256,
         mosaic_px_per_tile=96,
         photo_size=(480, 320),
-        n_photos={"train": 400, "val": 80, "test": 200},
+        n_photos={"train": 400, "val": 80, "test": 1000},
         footprint_scale=1.0,
     ),
 }

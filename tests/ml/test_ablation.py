@@ -1,9 +1,11 @@
+from dataclasses import replace
+
 from ml.ablation import ARMS, format_table, run_ablation
 from ml.train import TrainConfig
 
 
-def test_ablation_runs_every_arm_and_prints_a_table(tmp_path, world):
-    base = TrainConfig(
+def _base() -> TrainConfig:
+    return TrainConfig(
         model_preset="resnet18_gem",
         model_overrides={"image_size": 64, "desc_dim": 32},
         iterations=2,
@@ -15,12 +17,32 @@ def test_ablation_runs_every_arm_and_prints_a_table(tmp_path, world):
         val_every=0,
         min_iou=0.1,
     )
+
+
+def test_ablation_runs_every_arm_and_prints_a_table(tmp_path, world):
+    base = _base()
     db = [t for t in world.tiles if t.year == 2021]
     results = run_ablation(
         base, world.tiles, world.photos[:8], world.photos[8:], db, out_dir=tmp_path, log=lambda _: None
     )
-    assert [(r.arm, r.seed) for r in results] == [(a, 0) for a in ARMS] + [("e_pairs_mum", 1)]
-    untrained = results[0].recall.recalls
-    assert any(r.recall.recalls != untrained for r in results[1:]), "training must change the model"
+    assert [(r.arm, r.seed) for r in results] == [("ref_raw_pixels_16x16", 0)] + [(a, 0) for a in ARMS] + [
+        ("e_pairs_mum", 1)
+    ]
+    assert results[0].train_s == 0 and 0 <= results[0].recall.recalls[1] <= 1
+    untrained = results[1].recall.recalls
+    assert any(r.recall.recalls != untrained for r in results[2:]), "training must change the model"
     table = format_table(results)
     assert table.count("\n") == len(results) + 1 and "| b_satellite_only | 0 |" in table
+    assert "R@1 nadir<200km" in table.splitlines()[0]
+
+
+def test_ablation_trains_arms_in_parallel_worker_processes(tmp_path, world):
+    """jobs=2: arms run in spawned single-threaded workers; results come back in the canonical order."""
+    base = replace(_base(), num_threads=2)
+    db = [t for t in world.tiles if t.year == 2021]
+    results = run_ablation(
+        base, world.tiles, world.photos[:8], world.photos[8:], db, out_dir=tmp_path,
+        arms=("a_untrained", "c_pairs"), extra_seeds=(), jobs=2, log=lambda _: None,
+    )
+    assert [r.arm for r in results] == ["ref_raw_pixels_16x16", "a_untrained", "c_pairs"]
+    assert (tmp_path / "c_pairs_s0" / "last.pt").exists() and results[2].train_s > 0

@@ -68,3 +68,32 @@ def test_large_index_switches_to_ivf_and_still_finds_the_tile(tmp_path):
     assert found[:, 0].tolist() == [5007, 6234]
     reloaded = TileIndex.load(index.save(tmp_path / "tiles.faiss"))
     assert reloaded.search(desc[[7]], 1)[0][0, 0] == 5007
+
+
+def test_queries_are_grouped_by_distance_from_the_nadir():
+    """EarthLoc-style groups: a footprint centred 1 deg of latitude (~111 km) from the nadir is near-vertical,
+    5 deg (~556 km) is high oblique; recall is also reported per group."""
+    from ml.data.records import bounds_footprint
+    from ml.evaluate import nadir_distance_km, nadir_groups
+
+    box = bounds_footprint((9.9, 9.9, 10.1, 10.1))  # centre (10, 10)
+    near = PhotoRecord("n", "n.jpg", box, nadir=(10.0, 9.0))
+    mid = PhotoRecord("m", "m.jpg", box, nadir=(10.0, 7.0))
+    far = PhotoRecord("f", "f.jpg", box, nadir=(10.0, 5.0))
+    unknown = PhotoRecord("u", "u.jpg", box)
+    assert nadir_distance_km(near) == pytest.approx(111.2, abs=0.5)
+    assert nadir_distance_km(unknown) is None
+    assert nadir_groups([near, mid, far, unknown]) == ["nadir<200km", "nadir200-500km", "nadir>=500km", None]
+
+    db = _unit(np.eye(4))[:, None, :]
+    queries = _unit([[1, 0.1, 0, 0], [1, 0.5, 0.2, 0], [0, 0, 0.2, 1], [0, 1, 0, 0]])
+    positives = [np.array([0]), np.array([2]), np.array([3]), np.array([1])]
+    groups = ["near", "near", "far", None]
+    res = recall_at_n(queries, db, positives, ns=(1, 3), groups=groups)
+    assert res.recalls == pytest.approx({1: 3 / 4, 3: 1.0})
+    assert res.by_group == {
+        "near": {"queries": 2, "recalls": pytest.approx({1: 0.5, 3: 1.0})},
+        "far": {"queries": 1, "recalls": {1: 1.0, 3: 1.0}},
+    }
+    with pytest.raises(ValueError, match="groups"):
+        recall_at_n(queries, db, positives, groups=["near"])

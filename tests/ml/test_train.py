@@ -1,3 +1,5 @@
+import itertools
+
 import numpy as np
 import pytest
 import torch
@@ -81,3 +83,19 @@ def test_unknown_config_key_is_reported(tmp_path):
     (tmp_path / "c.yaml").write_text("iterations: 3\nlearning_rate: 0.1\n")
     with pytest.raises(ValueError, match="learning_rate"):
         TrainConfig.from_yaml(tmp_path / "c.yaml")
+
+
+def test_lr_schedule_warms_up_then_decays_to_the_floor():
+    from ml.train import lr_at
+
+    cosine = TrainConfig(lr=1e-3, lr_schedule="cosine", warmup_iterations=10, iterations=110, lr_min_ratio=0.1)
+    assert lr_at(cosine, 0) == pytest.approx(1e-4) and lr_at(cosine, 9) == pytest.approx(1e-3)
+    assert lr_at(cosine, 10) == pytest.approx(1e-3)
+    assert lr_at(cosine, 60) == pytest.approx(0.55e-3)  # half-way through the decay: mean of peak and floor
+    assert lr_at(cosine, 110) == pytest.approx(1e-4)
+    decay = [lr_at(cosine, i) for i in range(10, 111)]
+    assert all(a >= b for a, b in itertools.pairwise(decay))
+    constant = TrainConfig(lr=3e-4, iterations=50)
+    assert {lr_at(constant, i) for i in range(50)} == {3e-4}
+    with pytest.raises(ValueError, match="lr_schedule"):
+        lr_at(TrainConfig(lr_schedule="step"), 0)
