@@ -1,5 +1,7 @@
 """Task registry imported by Celery's autodiscovery: one module per job kind."""
 
-from workers import diagnostics, embed, ingest, label, localize, maintenance, photo_import, selftest, train
+from workers import chunks, diagnostics, embed, ingest, label, localize, maintenance, photo_import, selftest, train
 
-__all__ = ["diagnostics", "embed", "ingest", "label", "localize", "maintenance", "photo_import", "selftest", "train"]
+__all__ = [
+    "chunks", "diagnostics", "embed", "ingest", "label", "localize", "maintenance", "photo_import", "selftest", "train",
+]

@@ -283,8 +283,11 @@ ASTROLOC_QUEUE_AFTER_IMPORT = env.bool("ASTROLOC_QUEUE_AFTER_IMPORT", default=Fa
 ASTROLOC_TILE_CACHE_SECONDS = env.int("ASTROLOC_TILE_CACHE_SECONDS", default=86_400)
 
 # Embedding and localization (workers/embed.py, workers/localize.py); defaults from tests/benchmarks/retrieval.py.
-# Tiles per embedding chunk (one COPY each; the resume granularity of an embed job).
+# Tiles per embedding batch within a chunk (one COPY each; the resume granularity of an embed chunk).
 ASTROLOC_EMBED_BATCH_TILES = env.int("ASTROLOC_EMBED_BATCH_TILES", default=256)
+# Scale-out: an embed / localize job is cut into chunks of this many items, each a task any worker may take.
+ASTROLOC_EMBED_CHUNK_TILES = env.int("ASTROLOC_EMBED_CHUNK_TILES", default=2048)
+ASTROLOC_LOCALIZE_CHUNK_PHOTOS = env.int("ASTROLOC_LOCALIZE_CHUNK_PHOTOS", default=50)
 # Below this many vectors (tiles x 4) the FAISS index is exact (flat); above, IVF.
 ASTROLOC_LOCALIZE_FAISS_EXACT_THRESHOLD = env.int("ASTROLOC_LOCALIZE_FAISS_EXACT_THRESHOLD", default=1_000_000)
 # Candidate tiles from the SQL (pgvector + PostGIS) or FAISS stage, re-ranked exactly over 4 rotations.
