@@ -25,11 +25,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from celery import chord, current_task, group, shared_task, signature
+from django.db import transaction
 
 from apps.core.chunks import (
+    job_chunk_check,
     job_chunk_claim,
     job_chunk_fail,
     job_chunk_progress,
+    job_chunk_save,
     job_chunk_stop,
     job_chunk_succeed,
     job_chunks_pending,
@@ -75,6 +78,16 @@ class ChunkContext:
             return
         self._last_write = now
         job_chunk_progress(chunk=self.chunk, done=done, result=self.result, message=message)
+
+    def commit(self, done: int, write: Callable[[], Any], message: str = "") -> Any:
+        """Run ``write`` (the items' rows) and record ``done``/``result`` in ONE transaction, then check for
+        cancellation: a chunk killed at any instant has recorded exactly the items whose rows exist."""
+        with transaction.atomic():
+            value = write()
+            job_chunk_save(chunk=self.chunk, done=done, result=self.result)
+        self._last_write = time.monotonic()
+        job_chunk_check(chunk=self.chunk, message=message)
+        return value
 
 
 ChunkBody = Callable[[ChunkContext], dict[str, Any]]

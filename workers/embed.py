@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -118,11 +119,12 @@ def embed_chunk(ctx: ChunkContext) -> dict[str, Any]:
             desc = embed_files(model, [storage_local_path(image) for _, image in part], rotations=QUARTER_TURNS,
                                batch_size=64)
             seconds += time.monotonic() - t0
-            written += tile_embeddings_copy(model_version=model_version, tile_ids=[pk for pk, _ in part],
-                                            vectors=desc)
             done += len(part)
+            written += len(part) * len(ROTATIONS)
             ctx.result.update(rows_written=written, seconds_embed=round(seconds, 3))
-            ctx.record(done, f"chunk {ctx.chunk.index}: {done}/{ctx.chunk.size} tiles embedded", force=True)
+            ctx.commit(done, partial(tile_embeddings_copy, model_version=model_version,
+                                     tile_ids=[pk for pk, _ in part], vectors=desc),
+                       f"chunk {ctx.chunk.index}: {done}/{ctx.chunk.size} tiles embedded")
     return {"rows_written": written, "seconds_embed": round(seconds, 3)}
 
 

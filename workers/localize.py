@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import logging
 import time
+from functools import partial
 from typing import Any
 
 import numpy as np
 from celery import shared_task
 from django.conf import settings
 from django.core.files.storage import default_storage
+from django.db import transaction
 from django.db.models import Q
 
 from apps.core.constants import JobKind
@@ -51,7 +53,6 @@ __all__ = ["localize_chunk", "localize_finish", "localize_job", "localize_one", 
 
 logger = logging.getLogger(__name__)
 
-CHECKPOINT_EVERY = 10
 _RUNTIME: RetrievalRuntime | None = None
 
 
@@ -169,8 +170,24 @@ def localize_photos(ctx: JobContext) -> dict[str, Any]:
                        size=settings.ASTROLOC_LOCALIZE_CHUNK_PHOTOS)
 
 
+def _localize_recorded(photo: Photo, model_version: ModelVersion, runtime: RetrievalRuntime,
+                       outcomes: dict[str, Any], **options: Any) -> None:
+    """Localize one photo into ``outcomes``; a photo that fails leaves no half-written rows, only its reason."""
+    try:
+        with transaction.atomic():
+            outcomes[str(photo.pk)] = localize_one(photo, model_version, runtime, **options)
+    except (ValueError, OSError) as exc:
+        reason = f"localization failed: {exc}"
+        photo_mark_unresolved(photo=photo, reason=reason, status=PhotoStatus.FAILED)
+        outcomes[str(photo.pk)] = {"photo_id": photo.photo_id, "status": PhotoStatus.FAILED, "reason": reason}
+
+
 def localize_chunk(ctx: ChunkContext) -> dict[str, Any]:
-    """Chunk body: localize each photo of the chunk not yet recorded, under the job's pinned version."""
+    """Chunk body: localize each photo of the chunk not yet recorded, under the job's pinned version.
+
+    Each photo's rows (footprint or review reason) and its outcome in the chunk commit together, so a
+    worker killed at any instant leaves every photo either fully done and recorded or untouched.
+    """
     model_version = ModelVersion.objects.get(pk=ctx.pinned["model_version_id"])
     runtime = runtime_for(model_version)
     bbox = ctx.parameters.get("bbox")
@@ -184,15 +201,9 @@ def localize_chunk(ctx: ChunkContext) -> dict[str, Any]:
         if photo is None:
             outcomes[str(pk)] = {"status": "skipped", "reason": "photo was deleted"}
             continue
-        try:
-            outcomes[str(pk)] = localize_one(photo, model_version, runtime, job_id=ctx.job_id, region=region,
-                                             use_prior=use_prior)
-        except (ValueError, OSError) as exc:
-            reason = f"localization failed: {exc}"
-            photo_mark_unresolved(photo=photo, reason=reason, status=PhotoStatus.FAILED)
-            outcomes[str(pk)] = {"photo_id": photo.photo_id, "status": PhotoStatus.FAILED, "reason": reason}
-        ctx.record(len(outcomes), f"chunk {ctx.chunk.index}: {len(outcomes)}/{ctx.chunk.size} photos",
-                   force=len(outcomes) % CHECKPOINT_EVERY == 0)
+        ctx.commit(len(outcomes) + 1, partial(_localize_recorded, photo, model_version, runtime, outcomes,
+                                              job_id=ctx.job_id, region=region, use_prior=use_prior),
+                   f"chunk {ctx.chunk.index}: {len(outcomes) + 1}/{ctx.chunk.size} photos")
     return ctx.result
 
 

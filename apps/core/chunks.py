@@ -20,9 +20,11 @@ from apps.core.models import Job, JobChunk
 from apps.core.services import MAX_ERROR_CHARS, JobCancelledError
 
 __all__ = [
+    "job_chunk_check",
     "job_chunk_claim",
     "job_chunk_fail",
     "job_chunk_progress",
+    "job_chunk_save",
     "job_chunk_stop",
     "job_chunk_succeed",
     "job_chunks_pending",
@@ -93,14 +95,25 @@ def _job_progress_refresh(job_id: int, message: str) -> None:
     )
 
 
+def job_chunk_save(*, chunk: JobChunk, done: int, result: dict[str, Any]) -> None:
+    """Record what the chunk finished so far (call it inside the transaction that wrote the items' rows,
+    and the count can never disagree with the rows)."""
+    JobChunk.objects.filter(pk=chunk.pk).update(done=done, result=result, updated_at=timezone.now())
+    chunk.done, chunk.result = done, result
+
+
 def job_chunk_progress(*, chunk: JobChunk, done: int, result: dict[str, Any], message: str = "") -> None:
     """Record what the chunk finished so far; raise JobCancelledError when the job must stop.
 
     The write comes first, so when the chunk stops, everything it did is recorded: a cancelled job's
     partial results are exactly the outcomes its chunks hold.
     """
-    JobChunk.objects.filter(pk=chunk.pk).update(done=done, result=result, updated_at=timezone.now())
-    chunk.done, chunk.result = done, result
+    job_chunk_save(chunk=chunk, done=done, result=result)
+    job_chunk_check(chunk=chunk, message=message)
+
+
+def job_chunk_check(*, chunk: JobChunk, message: str = "") -> None:
+    """Refresh the job's progress and heartbeat; raise JobCancelledError when the job must stop."""
     _job_progress_refresh(chunk.job_id, message)
     state = Job.objects.filter(pk=chunk.job_id).values("status", "cancel_requested").first()
     if state is None or state["cancel_requested"] or state["status"] != JobStatus.RUNNING:

@@ -49,13 +49,14 @@ class Grid:
     images: dict[tuple[int, int], np.ndarray]
 
 
-def make_grid(zoom: int = 11, year: int = 2022) -> Grid:
+def make_grid(zoom: int = 11, year: int = 2022, n: int = GRID) -> Grid:
+    """An n x n grid of tiles (``GRID`` by default; the fault tests use bigger ones)."""
     mosaic = mosaic_create(year=year)
     tiles, images = {}, {}
-    for i in range(GRID):
-        for j in range(GRID):
+    for i in range(n):
+        for j in range(n):
             lon0, lat0 = ORIGIN[0] + i * CELL_DEG, ORIGIN[1] + j * CELL_DEG
-            image = textured(TILE_PX, seed=100 + i * GRID + j)
+            image = textured(TILE_PX, seed=100 + i * n + j)
             tile = SatelliteTile(zoom=zoom, x=i, y=j, span=4, year=year, mosaic=mosaic, size_px=TILE_PX,
                                  bounds=bbox_polygon(lon0, lat0, lon0 + CELL_DEG, lat0 + CELL_DEG))
             tile.image.save(f"t_{zoom}_{i}_{j}.png", ContentFile(png_bytes(image)), save=False)
@@ -64,13 +65,13 @@ def make_grid(zoom: int = 11, year: int = 2022) -> Grid:
     return Grid(tiles, images)
 
 
-def make_version(name: str, seed: int, dim: int = 32) -> ModelVersion:
+def make_version(name: str, seed: int, dim: int = 32, image_size: int = 64) -> ModelVersion:
     import torch
 
     from ml.models import create_model, save_checkpoint
 
     torch.manual_seed(seed)
-    model = create_model("resnet18_gem", image_size=64, desc_dim=dim).eval()
+    model = create_model("resnet18_gem", image_size=image_size, desc_dim=dim).eval()
     path = settings.MEDIA_ROOT / "checkpoints" / f"{name}.pt"
     save_checkpoint(path, model)
     return ModelVersion.objects.create(name=name, embedding_dim=dim, checkpoint=f"checkpoints/{name}.pt")
