@@ -288,6 +288,8 @@ ASTROLOC_EMBED_BATCH_TILES = env.int("ASTROLOC_EMBED_BATCH_TILES", default=256)
 # Scale-out: an embed / localize job is cut into chunks of this many items, each a task any worker may take.
 ASTROLOC_EMBED_CHUNK_TILES = env.int("ASTROLOC_EMBED_CHUNK_TILES", default=2048)
 ASTROLOC_LOCALIZE_CHUNK_PHOTOS = env.int("ASTROLOC_LOCALIZE_CHUNK_PHOTOS", default=50)
+# GPU workers load the active version's model + index when they start (services.sh sets it for them only).
+ASTROLOC_WORKER_PRELOAD = env.bool("ASTROLOC_WORKER_PRELOAD", default=False)
 # Below this many vectors (tiles x 4) the FAISS index is exact (flat); above, IVF.
 ASTROLOC_LOCALIZE_FAISS_EXACT_THRESHOLD = env.int("ASTROLOC_LOCALIZE_FAISS_EXACT_THRESHOLD", default=1_000_000)
 # Candidate tiles from the SQL (pgvector + PostGIS) or FAISS stage, re-ranked exactly over 4 rotations.
