@@ -175,9 +175,13 @@ def measure(args: argparse.Namespace) -> None:
         during = job.status == "running"
         progress = job.progress
     finally:
-        for process in (server, worker):
+        for process in (server, worker):  # the worker may be mid-chunk: a benchmark need not wait for it
             os.killpg(process.pid, 15)
-            process.wait(timeout=30)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, 9)
+                process.wait()
     print(f"{args.clients} concurrent clients x {args.requests} requests on loopback (gunicorn 2 workers, "
           f"{os.cpu_count()} CPUs); localize job over {len(photo_pks)} photos; world: {args.footprints:,} "
           "imported footprints")
