@@ -70,5 +70,5 @@ def test_api_answers_every_request_while_a_localize_batch_runs(live_server, cele
     assert not failures, failures[:5]
     during = [(s, secs) for s, secs, running in answered if running]
     assert len(during) >= 10, f"only {len(during)} requests answered while the job ran"
-    assert all(s < 500 for s, _ in answered), sorted({s for s, _, _ in answered})
+    assert all(s < 500 for s, _, _ in answered), sorted({s for s, _, _ in answered})
     assert max(secs for _, secs in during) < TIMEOUT_S

@@ -163,3 +163,19 @@ def test_version_switch_mid_batch_never_mixes_versions(worker_factory, private_q
     assert set(Footprint.objects.filter(job=job).values_list("model_version_id", flat=True)) <= {v1.pk}
     assert {o["model_version_id"] for o in later.result["photos"].values()} == {v2.pk}
     assert set(Footprint.objects.filter(job=later).values_list("model_version_id", flat=True)) <= {v2.pk}
+
+
+def test_two_workers_share_one_batch_and_the_job_sums_their_chunks(worker_factory, private_queue):
+    _, photos = localize_world(12, "share")
+    worker_factory("one", QUEUE, env=CHUNK_ENV)
+    worker_factory("two", QUEUE, env=CHUNK_ENV)
+    job = job_enqueue(kind=JobKind.LOCALIZE, parameters={"photo_ids": [p.pk for p in photos]})
+
+    wait_final(job, timeout=300)
+
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    chunks = list(JobChunk.objects.filter(job=job))
+    assert len(chunks) == 4 and all(c.status == JobStatus.SUCCEEDED and c.attempts == 1 for c in chunks)
+    assert len({c.worker for c in chunks}) == 2  # both processes took chunks of the same job
+    assert job.progress == 1.0 and sum(c.done for c in chunks) == 12 == len(job.result["photos"])
+    assert_photos_match_outcomes(job, photos)
