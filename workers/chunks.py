@@ -21,7 +21,7 @@ import logging
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from celery import chord, current_task, group, shared_task, signature
@@ -31,7 +31,6 @@ from apps.core.chunks import (
     job_chunk_check,
     job_chunk_claim,
     job_chunk_fail,
-    job_chunk_progress,
     job_chunk_save,
     job_chunk_stop,
     job_chunk_succeed,
@@ -61,7 +60,6 @@ class ChunkContext:
     parameters: dict[str, Any]
     pinned: dict[str, Any]
     result: dict[str, Any]
-    _last_write: float = field(default=0.0, repr=False)
 
     @property
     def job_id(self) -> int:
@@ -71,21 +69,12 @@ class ChunkContext:
     def items(self) -> list[int]:
         return list(self.chunk.items)
 
-    def record(self, done: int, message: str = "", *, force: bool = False) -> None:
-        """Write ``result`` and ``done`` (at most twice a second unless forced); raises JobCancelledError."""
-        now = time.monotonic()
-        if not force and now - self._last_write < 0.5:
-            return
-        self._last_write = now
-        job_chunk_progress(chunk=self.chunk, done=done, result=self.result, message=message)
-
     def commit(self, done: int, write: Callable[[], Any], message: str = "") -> Any:
         """Run ``write`` (the items' rows) and record ``done``/``result`` in ONE transaction, then check for
         cancellation: a chunk killed at any instant has recorded exactly the items whose rows exist."""
         with transaction.atomic():
             value = write()
             job_chunk_save(chunk=self.chunk, done=done, result=self.result)
-        self._last_write = time.monotonic()
         job_chunk_check(chunk=self.chunk, message=message)
         return value
 

@@ -23,7 +23,6 @@ __all__ = [
     "job_chunk_check",
     "job_chunk_claim",
     "job_chunk_fail",
-    "job_chunk_progress",
     "job_chunk_save",
     "job_chunk_stop",
     "job_chunk_succeed",
@@ -102,18 +101,12 @@ def job_chunk_save(*, chunk: JobChunk, done: int, result: dict[str, Any]) -> Non
     chunk.done, chunk.result = done, result
 
 
-def job_chunk_progress(*, chunk: JobChunk, done: int, result: dict[str, Any], message: str = "") -> None:
-    """Record what the chunk finished so far; raise JobCancelledError when the job must stop.
-
-    The write comes first, so when the chunk stops, everything it did is recorded: a cancelled job's
-    partial results are exactly the outcomes its chunks hold.
-    """
-    job_chunk_save(chunk=chunk, done=done, result=result)
-    job_chunk_check(chunk=chunk, message=message)
-
-
 def job_chunk_check(*, chunk: JobChunk, message: str = "") -> None:
-    """Refresh the job's progress and heartbeat; raise JobCancelledError when the job must stop."""
+    """Refresh the job's progress and heartbeat; raise JobCancelledError when the job must stop.
+
+    Called after ``job_chunk_save`` committed, so when the chunk stops, everything it did is recorded: a
+    cancelled job's partial results are exactly the outcomes its chunks hold.
+    """
     _job_progress_refresh(chunk.job_id, message)
     state = Job.objects.filter(pk=chunk.job_id).values("status", "cancel_requested").first()
     if state is None or state["cancel_requested"] or state["status"] != JobStatus.RUNNING:
