@@ -117,8 +117,8 @@ def worker_factory(django_db_setup, tmp_path) -> Iterator:
     """Start extra worker processes (e.g. to kill one); all are stopped after the test."""
     started: list[WorkerProcess] = []
 
-    def start(name: str, queues: str, pool: str = "solo") -> WorkerProcess:
-        worker = WorkerProcess(tmp_path / f"{name}.log", _worker_env())
+    def start(name: str, queues: str, pool: str = "solo", env: dict[str, str] | None = None) -> WorkerProcess:
+        worker = WorkerProcess(tmp_path / f"{name}.log", {**_worker_env(), **(env or {})})
         worker.start(name=name, queues=queues, pool=pool, concurrency=1)
         started.append(worker)
         return worker

@@ -16,15 +16,16 @@ def test_services_and_their_commands():
     assert set(services) == {"db", "redis", "web", "worker-cpu", "worker-gpu", "beat"}
     assert services["beat"]["command"][:4] == ["celery", "-A", "astroloc_platform", "beat"]
     assert "gunicorn" in " ".join(services["web"]["command"]) and "migrate" in " ".join(services["web"]["command"])
-    cpu, gpu = services["worker-cpu"]["command"], services["worker-gpu"]["command"]
+    cpu = services["worker-cpu"]["command"]
     assert cpu[:4] == ["celery", "-A", "astroloc_platform", "worker"] and cpu[cpu.index("-Q") + 1] == "cpu"
-    assert gpu[:4] == ["celery", "-A", "astroloc_platform", "worker"] and gpu[gpu.index("-Q") + 1] == "gpu"
-    assert gpu[gpu.index("-P") + 1] == "solo"  # one process per GPU
+    # The GPU service runs one solo worker per GPU (tests/workers/test_gpu_workers.py checks what it starts).
+    assert services["worker-gpu"]["command"] == ["bash", "platform/scripts/gpu_workers.sh"]
+    assert (REPO_ROOT / "platform/scripts/gpu_workers.sh").is_file()
 
 
-def test_gpu_worker_reserves_an_nvidia_device():
+def test_gpu_worker_reserves_the_nvidia_devices():
     devices = _compose()["services"]["worker-gpu"]["deploy"]["resources"]["reservations"]["devices"]
-    assert devices == [{"driver": "nvidia", "count": 1, "capabilities": ["gpu"]}]
+    assert devices == [{"driver": "nvidia", "count": "all", "capabilities": ["gpu"]}]
 
 
 def test_database_image_is_built_from_platform_with_postgis_and_pgvector():

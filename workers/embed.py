@@ -1,9 +1,10 @@
 """The `embed` job: describe every satellite tile at 4 rotations under one model version, and index them.
 
-Thin glue: tiles still missing for the version come from the registry's selector, chunks of
-``ASTROLOC_EMBED_BATCH_TILES`` tiles are embedded by ``ml.embed`` (bf16 autocast on GPU, float32 on CPU) and
-written with one COPY each, so a redelivered job resumes after the last chunk it committed and a re-run adds
-nothing. Then the version's pgvector HNSW index is built and a FAISS index file plus a float32 descriptor
+Thin glue: tiles still missing for the version come from the registry's selector and are cut into chunks of
+``ASTROLOC_EMBED_CHUNK_TILES`` that any worker on the queue may run (``workers.chunks``); within a chunk,
+batches of ``ASTROLOC_EMBED_BATCH_TILES`` tiles are embedded by ``ml.embed`` (bf16 autocast on GPU, float32
+on CPU) and written with one COPY each, so a redelivered chunk resumes after the last batch it committed and
+a re-run adds nothing. Then the version's pgvector HNSW index is built and a FAISS index file plus a float32 descriptor
 file (for the exact re-rank) are written to Django storage under ``indexes/v<id>/``.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,8 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 
+from apps.core.constants import JobKind
+from apps.core.models import JobChunk
 from apps.imagery.models import SatelliteTile
 from apps.models_registry.models import ROTATIONS, ModelVersion, TileEmbedding
 from apps.models_registry.selectors import tile_embedding_rows, tiles_without_embeddings
@@ -28,9 +32,11 @@ from apps.models_registry.services import embedding_index_create, tile_embedding
 from ml.embed import embed_files
 from ml.index import TileIndex
 from ml.models import load_model
-from workers.jobs import JobContext, run_job
+from workers.chunks import ChunkContext, register_chunked, run_chunked
+from workers.jobs import JobContext, job_seconds, run_job
 
-__all__ = ["embed_job", "embed_tiles", "index_files", "load_version_model", "storage_local_path"]
+__all__ = ["embed_chunk", "embed_finish", "embed_job", "embed_tiles", "index_files", "load_version_model",
+           "storage_local_path"]
 
 logger = logging.getLogger(__name__)
 
@@ -64,58 +70,88 @@ def _store(name: str, local: Path) -> None:
         raise RuntimeError(f"storage saved {name} as {saved}: another writer raced this embed job")
 
 
+_MODELS: dict[tuple[int, str], Any] = {}
+
+
 def load_version_model(model_version: ModelVersion):
+    """The version's model, loaded once per worker process (after the fork) and kept for its next chunks."""
     if not model_version.checkpoint:
         raise ValueError(f"model version {model_version.pk} ({model_version.name}) has no checkpoint file: "
                          "upload one (or train it) before embedding")
+    key = (int(model_version.pk), model_version.checkpoint.name)
+    if key in _MODELS:
+        return _MODELS[key]
     model = load_model(storage_local_path(model_version.checkpoint.name))
     if model.desc_dim != model_version.embedding_dim:
         raise ValueError(f"checkpoint of model version {model_version.pk} gives {model.desc_dim}-D descriptors "
                          f"but the version says {model_version.embedding_dim}")
+    _MODELS.clear()  # one version at a time per process: a GPU holds the model it serves, not every past one
+    _MODELS[key] = model
     return model
 
 
 def embed_tiles(ctx: JobContext) -> dict[str, Any]:
-    """Job body: embed the missing tiles chunk by chunk, then build the HNSW and FAISS indexes."""
-    started = time.monotonic()
+    """Job body: the tiles still missing for the version, cut into chunks spread over the workers."""
     model_version = ModelVersion.objects.get(pk=int(ctx.parameters["model_version_id"]))
-    total_tiles = SatelliteTile.objects.count()
-    todo = list(tiles_without_embeddings(model_version=model_version).values_list("pk", "image"))
-    done_before = total_tiles - len(todo)
-    written = 0
-    seconds_embed = 0.0
+    todo = list(tiles_without_embeddings(model_version=model_version).values_list("pk", flat=True))
+    if todo:
+        load_version_model(model_version)  # a missing or mismatched checkpoint fails the job before any chunk
+    if ctx.partial.get("model_version_id") != model_version.pk:
+        ctx.partial["model_version_id"] = model_version.pk
+        ctx.save_partial(0.0, f"{len(todo)} tiles to embed")
+    return run_chunked(ctx, kind=JobKind.EMBED, items=todo, size=settings.ASTROLOC_EMBED_CHUNK_TILES)
+
+
+def embed_chunk(ctx: ChunkContext) -> dict[str, Any]:
+    """Chunk body: embed the chunk's tiles still without rows, one COPY per batch of tiles."""
+    model_version = ModelVersion.objects.get(pk=int(ctx.pinned["model_version_id"]))
+    todo = list(tiles_without_embeddings(model_version=model_version).filter(pk__in=ctx.items)
+                .values_list("pk", "image"))
+    done = ctx.chunk.size - len(todo)
+    written = int(ctx.result.get("rows_written", 0))
+    seconds = float(ctx.result.get("seconds_embed", 0.0))
     if todo:
         model = load_version_model(model_version)
-        chunk = max(1, int(settings.ASTROLOC_EMBED_BATCH_TILES))
-        for start in range(0, len(todo), chunk):
-            part = todo[start:start + chunk]
+        batch = max(1, int(settings.ASTROLOC_EMBED_BATCH_TILES))
+        for start in range(0, len(todo), batch):
+            part = todo[start:start + batch]
             t0 = time.monotonic()
             desc = embed_files(model, [storage_local_path(image) for _, image in part], rotations=QUARTER_TURNS,
                                batch_size=64)
-            seconds_embed += time.monotonic() - t0
-            written += tile_embeddings_copy(model_version=model_version, tile_ids=[pk for pk, _ in part],
-                                            vectors=desc)
-            done = done_before + start + len(part)
-            ctx.progress(0.9 * done / max(total_tiles, 1), f"{done}/{total_tiles} tiles embedded", force=True)
-    ctx.progress(0.9, "building the pgvector HNSW index", force=True)
+            seconds += time.monotonic() - t0
+            done += len(part)
+            written += len(part) * len(ROTATIONS)
+            ctx.result.update(rows_written=written, seconds_embed=round(seconds, 3))
+            ctx.commit(done, partial(tile_embeddings_copy, model_version=model_version,
+                                     tile_ids=[pk for pk, _ in part], vectors=desc),
+                       f"chunk {ctx.chunk.index}: {done}/{ctx.chunk.size} tiles embedded")
+    return {"rows_written": written, "seconds_embed": round(seconds, 3)}
+
+
+def embed_finish(ctx: JobContext, chunks: list[JobChunk]) -> dict[str, Any]:
+    """Finishing step, once every chunk is in: the pgvector HNSW index, then the FAISS index files."""
+    model_version = ModelVersion.objects.get(pk=int(ctx.partial["model_version_id"]))
+    ctx.progress(0.95, "building the pgvector HNSW index", force=True)
     t0 = time.monotonic()
     hnsw = embedding_index_create(model_version=model_version)
     seconds_hnsw = time.monotonic() - t0
-    ctx.progress(0.95, "building the FAISS index", force=True)
+    ctx.progress(0.97, "building the FAISS index", force=True)
     t0 = time.monotonic()
     n_vectors, kind = _build_faiss(model_version)
     seconds_faiss = time.monotonic() - t0
     result = {
         "model_version_id": model_version.pk,
-        "tiles": total_tiles,
-        "tiles_embedded_now": len(todo),
-        "rows_written": written,
+        "tiles": SatelliteTile.objects.count(),
+        "tiles_embedded_now": sum(c.size for c in chunks),
+        "rows_written": sum(int(c.result.get("rows_written", 0)) for c in chunks),
+        "chunks": len(chunks),
         "vectors": n_vectors,
         "hnsw_index": hnsw,
         "faiss_index": index_files(model_version.pk)["faiss"],
         "faiss_kind": kind,
-        "seconds": {"embed": round(seconds_embed, 3), "hnsw": round(seconds_hnsw, 3),
-                    "faiss": round(seconds_faiss, 3), "total": round(time.monotonic() - started, 3)},
+        "seconds": {"embed": round(sum(float(c.result.get("seconds_embed", 0.0)) for c in chunks), 3),
+                    "hnsw": round(seconds_hnsw, 3), "faiss": round(seconds_faiss, 3),
+                    "total": job_seconds(ctx.job_id)},
     }
     logger.info("embed v%s: %s", model_version.pk, result)
     return result
@@ -157,6 +193,9 @@ def _build_faiss(model_version: ModelVersion) -> tuple[int, str]:
         _store(names["tile_ids"], tmp_path / "tile_ids.npy")
     kind = "none" if index.index is None else ("flat" if len(flat) < index.exact_threshold else "ivf")
     return len(flat), kind
+
+
+register_chunked(JobKind.EMBED, chunk_body=embed_chunk, finish=embed_finish)
 
 
 @shared_task(name="jobs.embed")

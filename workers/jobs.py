@@ -28,7 +28,7 @@ from apps.core.services import (
     job_succeed,
 )
 
-__all__ = ["JobContext", "JobOutcome", "run_job"]
+__all__ = ["JobContext", "JobHandedOffError", "JobOutcome", "job_seconds", "run_job", "worker_name"]
 
 logger = logging.getLogger(__name__)
 
@@ -69,8 +69,20 @@ class JobOutcome:
         return {"job_id": self.job_id, "status": self.status, "detail": self.detail}
 
 
-def _worker_name() -> str:
+class JobHandedOffError(Exception):
+    """Raised by a body that handed its work to other tasks (chunks): the job stays `running` for them."""
+
+
+def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def job_seconds(job_id: int) -> float:
+    """Seconds since the job first started (a job's chunks run in other processes, so no local timer)."""
+    from django.utils import timezone
+
+    started = Job.objects.values_list("started_at", flat=True).filter(pk=job_id).first()
+    return round((timezone.now() - started).total_seconds(), 3) if started else 0.0
 
 
 def run_job(job_id: int, body: Callable[[JobContext], dict[str, Any]]) -> dict[str, Any]:
@@ -79,7 +91,7 @@ def run_job(job_id: int, body: Callable[[JobContext], dict[str, Any]]) -> dict[s
         if not acquired:
             logger.info("job %s is running in another worker; duplicate delivery dropped", job_id)
             return JobOutcome(job_id, "skipped", "running elsewhere").as_dict()
-        job = job_claim(job_id=job_id, worker=_worker_name())
+        job = job_claim(job_id=job_id, worker=worker_name())
         if job is None:
             status = Job.objects.filter(pk=job_id).values_list("status", flat=True).first() or "missing"
             return JobOutcome(job_id, "skipped", f"job is {status}").as_dict()
@@ -89,6 +101,9 @@ def run_job(job_id: int, body: Callable[[JobContext], dict[str, Any]]) -> dict[s
         started = time.monotonic()
         try:
             result = body(ctx)
+        except JobHandedOffError as handed:
+            logger.info("job %s handed off: %s", job_id, handed)
+            return JobOutcome(job_id, "dispatched", str(handed)).as_dict()
         except JobCancelledError:
             job_mark_cancelled(job_id=job_id)
             logger.info("job %s cancelled after %.1fs", job_id, time.monotonic() - started)

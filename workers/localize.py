@@ -6,24 +6,29 @@ lat_max]`` (a user region replacing the metadata prior; lon_min > lon_max crosse
 ``"use_prior": false`` (global FAISS search).
 
 The ACTIVE model version at the job's start is recorded in the partial result and used for the whole job,
-a resumed attempt included, so one photo never mixes versions. Each worker process keeps one
-``RetrievalRuntime`` (model, FAISS index, descriptors), loaded lazily on first use (after the prefork) and
-reloaded when the job's version or its index files change.
+every chunk and a resumed attempt included, so one photo never mixes versions. The photos are cut into
+chunks of ``ASTROLOC_LOCALIZE_CHUNK_PHOTOS`` that any worker on the queue may run (``workers.chunks``).
+Each worker process keeps one ``RetrievalRuntime`` (model, FAISS index, descriptors), loaded lazily on
+first use (after the fork) and reloaded when the job's version or its index files change.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from functools import partial
 from typing import Any
 
 import numpy as np
 from celery import shared_task
 from django.conf import settings
 from django.core.files.storage import default_storage
+from django.db import transaction
 from django.db.models import Q
 
+from apps.core.constants import JobKind
 from apps.core.geo import bbox_geometry
+from apps.core.models import JobChunk
 from apps.footprints.services import retrieval_footprint_record
 from apps.models_registry.models import ModelVersion
 from apps.models_registry.selectors import model_version_active
@@ -32,8 +37,9 @@ from apps.photos.models import Photo
 from apps.photos.services import photo_mark_in_progress, photo_mark_unresolved, photo_status_restore
 from ml.index import TileIndex
 from ml.matching.registry import create_matcher
+from workers.chunks import ChunkContext, register_chunked, run_chunked
 from workers.embed import index_files, load_version_model, storage_local_path
-from workers.jobs import JobContext, run_job
+from workers.jobs import JobContext, job_seconds, run_job
 from workers.retrieval import (
     RetrievalRuntime,
     candidates_as_dicts,
@@ -45,11 +51,10 @@ from workers.retrieval import (
     verify,
 )
 
-__all__ = ["localize_job", "localize_one", "localize_photos", "runtime_for"]
+__all__ = ["localize_chunk", "localize_finish", "localize_job", "localize_one", "localize_photos", "runtime_for"]
 
 logger = logging.getLogger(__name__)
 
-CHECKPOINT_EVERY = 10
 _RUNTIME: RetrievalRuntime | None = None
 
 
@@ -173,52 +178,74 @@ def _select_photos(parameters: dict[str, Any]) -> list[int]:
     if parameters.get("batch_id") is not None:
         return list(Photo.objects.filter(batch_id=int(parameters["batch_id"])).order_by("pk")
                     .values_list("pk", flat=True))
-    return list(Photo.objects.exclude(footprints__is_current=True).order_by("pk").values_list("pk", flat=True))
+    # A sweep leaves photos whose footprint a reviewer rejected to the review queue (it would only recreate it).
+    return list(Photo.objects.exclude(footprints__is_current=True).exclude(footprints__rejected_at__isnull=False)
+                .order_by("pk").values_list("pk", flat=True))
 
 
 def localize_photos(ctx: JobContext) -> dict[str, Any]:
-    """Job body: pin the active version, then localize each photo not yet done in this job."""
-    started = time.monotonic()
+    """Job body: pin the active version, then localize the photos in chunks spread over the workers."""
     if "model_version_id" not in ctx.partial:
         active = model_version_active()
         if active is None:
             raise ValueError("no active model version: embed the tiles (`manage.py embed_tiles`) and activate "
                              "a version before localizing")
         ctx.partial["model_version_id"] = active.pk
-        ctx.partial["photo_pks"] = _select_photos(ctx.parameters)
-        ctx.partial["photos"] = {}
-        ctx.save_partial(0.0, f"{len(ctx.partial['photo_pks'])} photos to localize")
-    model_version = ModelVersion.objects.get(pk=ctx.partial["model_version_id"])
+        ctx.save_partial(0.0, f"model version {active.pk} pinned for this job")
+    return run_chunked(ctx, kind=JobKind.LOCALIZE, items=_select_photos(ctx.parameters),
+                       size=settings.ASTROLOC_LOCALIZE_CHUNK_PHOTOS)
+
+
+def _localize_recorded(photo: Photo, model_version: ModelVersion, runtime: RetrievalRuntime,
+                       outcomes: dict[str, Any], **options: Any) -> None:
+    """Localize one photo into ``outcomes``; a photo that fails leaves no half-written rows, only its reason."""
+    try:
+        with transaction.atomic():
+            outcomes[str(photo.pk)] = localize_one(photo, model_version, runtime, **options)
+    except (ValueError, OSError) as exc:
+        reason = f"localization failed: {exc}"
+        photo_mark_unresolved(photo=photo, reason=reason, status=PhotoStatus.FAILED)
+        outcomes[str(photo.pk)] = {"photo_id": photo.photo_id, "status": PhotoStatus.FAILED, "reason": reason}
+
+
+def localize_chunk(ctx: ChunkContext) -> dict[str, Any]:
+    """Chunk body: localize each photo of the chunk not yet recorded, under the job's pinned version.
+
+    Each photo's rows (footprint or review reason) and its outcome in the chunk commit together, so a
+    worker killed at any instant leaves every photo either fully done and recorded or untouched.
+    """
+    model_version = ModelVersion.objects.get(pk=ctx.pinned["model_version_id"])
     runtime = runtime_for(model_version)
     bbox = ctx.parameters.get("bbox")
     region = bbox_geometry(bbox) if bbox else None  # lon_min > lon_max: across the antimeridian
     use_prior = bool(ctx.parameters.get("use_prior", True))
-    pks: list[int] = ctx.partial["photo_pks"]
-    outcomes: dict[str, Any] = ctx.partial["photos"]
-    total = max(len(pks), 1)
-    for i, pk in enumerate(pks):
+    outcomes: dict[str, Any] = ctx.result.setdefault("photos", {})
+    for pk in ctx.items:
         if str(pk) in outcomes:
             continue
         photo = Photo.objects.filter(pk=pk).first()
         if photo is None:
             outcomes[str(pk)] = {"status": "skipped", "reason": "photo was deleted"}
             continue
-        try:
-            outcomes[str(pk)] = localize_one(photo, model_version, runtime, job_id=ctx.job_id, region=region,
-                                             use_prior=use_prior)
-        except (ValueError, OSError) as exc:
-            reason = f"localization failed: {exc}"
-            photo_mark_unresolved(photo=photo, reason=reason, status=PhotoStatus.FAILED)
-            outcomes[str(pk)] = {"photo_id": photo.photo_id, "status": PhotoStatus.FAILED, "reason": reason}
-        if (i + 1) % CHECKPOINT_EVERY == 0:
-            ctx.save_partial(min((i + 1) / total, 0.99), f"{i + 1}/{len(pks)} photos")
-        else:
-            ctx.progress(min((i + 1) / total, 0.99), f"{i + 1}/{len(pks)} photos")
+        ctx.commit(len(outcomes) + 1, partial(_localize_recorded, photo, model_version, runtime, outcomes,
+                                              job_id=ctx.job_id, region=region, use_prior=use_prior),
+                   f"chunk {ctx.chunk.index}: {len(outcomes) + 1}/{ctx.chunk.size} photos")
+    return ctx.result
+
+
+def localize_finish(ctx: JobContext, chunks: list[JobChunk]) -> dict[str, Any]:
+    """Finishing step: every chunk's outcomes merged, counted by status."""
+    outcomes: dict[str, Any] = {}
+    for chunk in chunks:
+        outcomes.update(chunk.result.get("photos", {}))
     counts: dict[str, int] = {}
     for outcome in outcomes.values():
         counts[outcome["status"]] = counts.get(outcome["status"], 0) + 1
-    return {"model_version_id": model_version.pk, "photos": outcomes, "counts": counts,
-            "seconds": round(time.monotonic() - started, 3)}
+    return {"model_version_id": ctx.partial["model_version_id"], "photos": outcomes, "counts": counts,
+            "chunks": len(chunks), "seconds": job_seconds(ctx.job_id)}
+
+
+register_chunked(JobKind.LOCALIZE, chunk_body=localize_chunk, finish=localize_finish)
 
 
 @shared_task(name="jobs.localize")

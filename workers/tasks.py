@@ -1,5 +1,8 @@
-"""Task registry imported by Celery's autodiscovery: one module per job kind."""
+"""Task registry imported by Celery's autodiscovery: one module per job kind (+ chunks, GPU worker hooks)."""
 
-from workers import diagnostics, embed, ingest, label, localize, maintenance, photo_import, selftest, train
+from workers import chunks, diagnostics, embed, gpu, ingest, label, localize, maintenance, photo_import, selftest, train
 
-__all__ = ["diagnostics", "embed", "ingest", "label", "localize", "maintenance", "photo_import", "selftest", "train"]
+__all__ = [
+    "chunks", "diagnostics", "embed", "gpu", "ingest", "label", "localize", "maintenance", "photo_import",
+    "selftest", "train",
+]

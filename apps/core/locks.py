@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 from django.db import connection
 
-__all__ = ["try_advisory_lock"]
+__all__ = ["advisory_lock_shared", "try_advisory_lock"]
 
 _INT4_MAX = 2**31 - 1
 
@@ -34,3 +34,22 @@ def try_advisory_lock(namespace: str, key: int) -> Iterator[bool]:
         if acquired:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [ns, key])
+
+
+@contextmanager
+def advisory_lock_shared(namespace: str, key: int) -> Iterator[None]:
+    """Hold the lock (namespace, key) in shared mode, waiting for an exclusive holder to release it.
+
+    Job chunks hold their job's lock shared: many chunks run at once on many workers, while anyone testing
+    the lock exclusively (stale-job recovery, the job's finishing step) sees that the job is alive.
+    """
+    if not 0 <= key <= _INT4_MAX:
+        raise ValueError(f"advisory lock key {key} is outside the int4 range")
+    ns = _namespace_key(namespace)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock_shared(%s, %s)", [ns, key])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock_shared(%s, %s)", [ns, key])

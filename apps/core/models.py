@@ -7,7 +7,7 @@ from django.db import models
 
 from apps.core.constants import JobKind, JobStatus
 
-__all__ = ["Job"]
+__all__ = ["Job", "JobChunk"]
 
 
 class Job(models.Model):
@@ -68,3 +68,31 @@ class Job(models.Model):
             return None
         end = self.finished_at or self.heartbeat_at or self.started_at
         return (end - self.started_at).total_seconds()
+
+
+class JobChunk(models.Model):
+    """One slice of a big job's items (photos, tiles), run by whichever worker takes its Celery task.
+
+    A job that scales out (embed, localize) records its plan as chunks once; each chunk keeps its own
+    status, how many items it finished and their outcomes, so a chunk whose worker died resumes after the
+    last item it recorded, and the job's progress is the sum over its chunks.
+    """
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    items = models.JSONField(default=list, help_text="Primary keys of the items this chunk processes.")
+    size = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0, help_text="Items finished and recorded.")
+    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED, db_index=True)
+    result = models.JSONField(default=dict, blank=True, help_text="Per-item outcomes and counts so far.")
+    error = models.TextField(blank=True, default="")
+    attempts = models.PositiveIntegerField(default=0)
+    worker = models.CharField(max_length=255, blank=True, default="")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["job", "index"]
+        constraints = [models.UniqueConstraint(fields=["job", "index"], name="jobchunk_unique_job_index")]
+
+    def __str__(self) -> str:
+        return f"job #{self.job_id} chunk {self.index} ({self.status}, {self.done}/{self.size})"

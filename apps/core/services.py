@@ -163,7 +163,9 @@ def job_recover_stale(*, stale_after: timedelta = timedelta(minutes=2)) -> list[
     With Redis and late acks, a killed worker's message only comes back after the broker's visibility
     timeout (hours, so long jobs are not redelivered while they run). A job counts as orphaned when its
     heartbeat is older than ``stale_after`` AND its advisory lock is free: a live runner holds the lock
-    for the whole job, and the database releases it the moment the runner's connection dies.
+    for the whole job (each running chunk of a chunked job holds it in shared mode), and the database releases
+    it the moment the holder's connection dies. The re-sent task resumes: a chunked job sends only its
+    unfinished chunks.
     """
     cutoff = timezone.now() - stale_after
     recovered: list[int] = []

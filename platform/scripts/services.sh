@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Starts, stops or reports the platform's own processes on this machine: the web server (gunicorn) and one
-# Celery worker per queue. PostgreSQL and Redis are the setup's business (platform/scripts/setup.sh).
-#   bash platform/scripts/services.sh start|stop|restart|status
+# Starts, stops or reports the platform's own processes on this machine: the web server (gunicorn), beat, a
+# CPU worker and the GPU workers. PostgreSQL and Redis are the setup's business (platform/scripts/setup.sh).
+#   bash platform/scripts/services.sh start|stop|restart|status|plan
 # Pids in var/run, logs in var/log. WEB_PORT (default 8000) picks the web server's port.
+# GPU workers: one solo process per GPU (nvidia-smi, else torch), each with CUDA_VISIBLE_DEVICES=<its GPU>;
+# none found: one CPU-fallback worker on the gpu queue. ASTROLOC_GPU_WORKERS=N overrides the count.
+# ASTROLOC_ROLE=worker starts only the workers (an extra worker machine; see the README's operator guide).
+# `plan` prints what `start` would run, without starting anything.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
-RUN="$ROOT/var/run"; LOG="$ROOT/var/log"; BIN="$ROOT/.venv/bin"
+RUN="$ROOT/var/run"; LOG="$ROOT/var/log"; BIN=${ASTROLOC_BIN:-"$ROOT/.venv/bin"}
 WEB_PORT=${WEB_PORT:-8000}
 mkdir -p "$RUN" "$LOG"
 
@@ -31,21 +35,41 @@ stop_one() {
   echo "[services] stopped $name"
 }
 
-start() {
-  start_one worker-cpu "$BIN/celery" -A astroloc_platform worker -Q cpu -c 2 -n "cpu@%h" -l info
-  # The GPU queue: one solo process per GPU (CUDA_VISIBLE_DEVICES), CPU fallback when there is none.
-  start_one worker-gpu "$BIN/celery" -A astroloc_platform worker -Q gpu -P solo -c 1 -n "gpu@%h" -l info
-  # Beat: periodic housekeeping (re-sends jobs whose worker died). Exactly one per deployment.
-  start_one beat "$BIN/celery" -A astroloc_platform beat -l info -s "$RUN/celerybeat-schedule"
-  start_one web "$BIN/gunicorn" -c platform/gunicorn.conf.py --bind "0.0.0.0:$WEB_PORT" --workers 2 \
-    astroloc_platform.wsgi
+# One line per process: "<name> <env assignments...> -- <command...>"
+plan() {
+  local role=${ASTROLOC_ROLE:-all}
+  echo "worker-cpu -- $BIN/celery -A astroloc_platform worker -Q cpu -c 2 -n cpu@%h -l info"
+  ASTROLOC_BIN=$BIN bash "$ROOT/platform/scripts/gpu_workers.sh" --plan
+  if [ "$role" != worker ]; then
+    # Beat: periodic housekeeping (re-sends jobs whose worker died). Exactly one per deployment.
+    echo "beat -- $BIN/celery -A astroloc_platform beat -l info -s $RUN/celerybeat-schedule"
+    echo "web -- $BIN/gunicorn -c platform/gunicorn.conf.py --bind 0.0.0.0:$WEB_PORT --workers 2 astroloc_platform.wsgi"
+  fi
 }
 
-stop() { stop_one web; stop_one beat; stop_one worker-gpu; stop_one worker-cpu; }
+start() {
+  local line name envs cmd
+  while IFS= read -r line; do
+    name=${line%% *}; envs=${line#"$name"}; envs=${envs%% -- *}; cmd=${line#* -- }
+    # shellcheck disable=SC2086  # word splitting of the env assignments and the command is intended
+    start_one "$name" env $envs $cmd
+  done < <(plan)
+}
+
+names() {
+  local f
+  for f in "$RUN"/*.pid; do [ -e "$f" ] && basename "$f" .pid; done
+}
+
+stop() {
+  local name
+  for name in web beat; do stop_one "$name"; done
+  for name in $(names); do stop_one "$name"; done
+}
 
 status() {
   local name
-  for name in web beat worker-cpu worker-gpu; do
+  for name in $( (echo web; echo beat; echo worker-cpu; names) | sort -u); do
     if is_running "$name"; then echo "$name: running (pid $(cat "$RUN/$name.pid"))"; else echo "$name: stopped"; fi
   done
 }
@@ -55,5 +79,6 @@ case "${1:-status}" in
   stop) stop ;;
   restart) stop; start ;;
   status) status ;;
-  *) echo "usage: $0 start|stop|restart|status" >&2; exit 2 ;;
+  plan) plan ;;
+  *) echo "usage: $0 start|stop|restart|status|plan" >&2; exit 2 ;;
 esac

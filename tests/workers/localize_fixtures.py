@@ -58,14 +58,15 @@ class Grid:
         return (wrap_lon(self.origin[0] + (cell[0] + 0.5) * CELL_DEG), self.origin[1] + (cell[1] + 0.5) * CELL_DEG)
 
 
-def make_grid(zoom: int = 11, year: int = 2022, origin: tuple[float, float] = ORIGIN) -> Grid:
-    """GRID x GRID tiles of CELL_DEG from ``origin`` eastwards (wrapping at lon 180) and northwards."""
+def make_grid(zoom: int = 11, year: int = 2022, origin: tuple[float, float] = ORIGIN, n: int = GRID) -> Grid:
+    """n x n tiles of CELL_DEG from ``origin`` eastwards (wrapping at lon 180) and northwards (``GRID`` by
+    default; the fault tests use bigger grids)."""
     mosaic = mosaic_create(year=year)
     tiles, images = {}, {}
-    for i in range(GRID):
-        for j in range(GRID):
+    for i in range(n):
+        for j in range(n):
             lon0, lat0 = wrap_lon(origin[0] + i * CELL_DEG), origin[1] + j * CELL_DEG
-            image = textured(TILE_PX, seed=100 + i * GRID + j)
+            image = textured(TILE_PX, seed=100 + i * n + j)
             tile = SatelliteTile(zoom=zoom, x=i, y=j, span=4, year=year, mosaic=mosaic, size_px=TILE_PX,
                                  bounds=bbox_polygon(lon0, lat0, lon0 + CELL_DEG, lat0 + CELL_DEG))
             tile.image.save(f"t_{zoom}_{i}_{j}.png", ContentFile(png_bytes(image)), save=False)
@@ -74,13 +75,13 @@ def make_grid(zoom: int = 11, year: int = 2022, origin: tuple[float, float] = OR
     return Grid(tiles, images, origin)
 
 
-def make_version(name: str, seed: int, dim: int = 32) -> ModelVersion:
+def make_version(name: str, seed: int, dim: int = 32, image_size: int = 64) -> ModelVersion:
     import torch
 
     from ml.models import create_model, save_checkpoint
 
     torch.manual_seed(seed)
-    model = create_model("resnet18_gem", image_size=64, desc_dim=dim).eval()
+    model = create_model("resnet18_gem", image_size=image_size, desc_dim=dim).eval()
     path = settings.MEDIA_ROOT / "checkpoints" / f"{name}.pt"
     save_checkpoint(path, model)
     return ModelVersion.objects.create(name=name, embedding_dim=dim, checkpoint=f"checkpoints/{name}.pt")

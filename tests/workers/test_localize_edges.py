@@ -133,3 +133,17 @@ def test_status_services_refuse_final_states_as_in_progress_and_vice_versa():
     photo_status_restore(photo=photo, status=PhotoStatus.NEEDS_REVIEW)
     photo.refresh_from_db()
     assert photo.status == PhotoStatus.NEEDS_REVIEW
+
+
+def test_a_sweep_without_photo_ids_leaves_rejected_photos_to_review():
+    from apps.footprints.constants import FootprintSource
+    from apps.footprints.services import footprint_reject
+    from tests.factories import footprint_create, photo_create, user_create
+    from workers.localize import _select_photos
+
+    rejected, pending = photo_create(), photo_create()
+    footprint_reject(footprint=footprint_create(rejected, center=(40.4, -10.3), source=FootprintSource.RETRIEVAL),
+                     reviewer=user_create(is_staff=True), note="wrong coast")
+
+    assert _select_photos({}) == [pending.pk]
+    assert _select_photos({"photo_ids": [rejected.pk]}) == [rejected.pk]  # asked for by name: redone

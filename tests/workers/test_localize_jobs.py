@@ -6,7 +6,7 @@ from django.core.files.storage import default_storage
 from apps.core.constants import JOB_KIND_QUEUE, JobKind, JobStatus
 from apps.core.geo import bbox_polygon, lonlat_point
 from apps.core.jobrun import job_run_here
-from apps.core.models import Job
+from apps.core.models import Job, JobChunk
 from apps.core.services import job_enqueue
 from apps.footprints.constants import FootprintSource
 from apps.footprints.models import Footprint
@@ -257,10 +257,11 @@ def test_a_resumed_localize_job_keeps_its_version_and_skips_finished_photos():
     _embed(v2, worker=False)
     model_version_activate(model_version=v2)  # activated after the job (pinned to v1) started
     done, todo = photo_from_tile(grid, (0, 1)), photo_from_tile(grid, (3, 2))
-    partial = {"model_version_id": v1.pk, "photo_pks": [done.pk, todo.pk],
-               "photos": {str(done.pk): {"status": "localized", "photo_id": done.photo_id}}}
     job = Job.objects.create(kind=JobKind.LOCALIZE, parameters={}, queue=JOB_KIND_QUEUE[JobKind.LOCALIZE],
-                             status=JobStatus.RUNNING, result=partial)
+                             status=JobStatus.RUNNING, result={"model_version_id": v1.pk})
+    # The chunk its dead worker left: one photo recorded, one to go.
+    JobChunk.objects.create(job=job, index=0, items=[done.pk, todo.pk], size=2, done=1, status=JobStatus.RUNNING,
+                            result={"photos": {str(done.pk): {"status": "localized", "photo_id": done.photo_id}}})
 
     job = job_run_here(job)
 
