@@ -34,6 +34,7 @@ from apps.models_registry.models import ModelVersion
 from apps.models_registry.selectors import model_version_active
 from apps.photos.constants import PhotoStatus
 from apps.photos.models import Photo
+from apps.photos.selectors import photos_awaiting_footprint
 from apps.photos.services import photo_mark_in_progress, photo_mark_unresolved, photo_status_restore
 from ml.index import TileIndex
 from ml.matching.registry import create_matcher
@@ -178,9 +179,7 @@ def _select_photos(parameters: dict[str, Any]) -> list[int]:
     if parameters.get("batch_id") is not None:
         return list(Photo.objects.filter(batch_id=int(parameters["batch_id"])).order_by("pk")
                     .values_list("pk", flat=True))
-    # A sweep leaves photos whose footprint a reviewer rejected to the review queue (it would only recreate it).
-    return list(Photo.objects.exclude(footprints__is_current=True).exclude(footprints__rejected_at__isnull=False)
-                .order_by("pk").values_list("pk", flat=True))
+    return list(photos_awaiting_footprint().order_by("pk").values_list("pk", flat=True))
 
 
 def localize_photos(ctx: JobContext) -> dict[str, Any]:

@@ -43,20 +43,28 @@ def batch_list(*, user) -> QuerySet[Batch]:
     return qs.annotate(photo_count=Count("photos"))
 
 
+def photos_awaiting_footprint() -> QuerySet[Photo]:
+    """Photos a job sweep (no photo ids given) should give a footprint: none current, none rejected.
+
+    A photo whose footprint a reviewer rejected is left to the review queue: a sweep would only recreate the
+    polygon a human turned down; naming the photo explicitly still redoes it.
+    """
+    return Photo.objects.exclude(footprints__is_current=True).exclude(footprints__rejected_at__isnull=False)
+
+
 def photos_to_label(*, photo_ids: Sequence[int] | None = None, batch_id: int | None = None) -> QuerySet[Photo]:
     """Photos automated labeling can work on: a weak center point and no current footprint.
 
     ``photo_ids`` (primary keys) or ``batch_id`` narrow the set; neither means every such photo. A photo that
     already has a footprint (imported, manual, or labeled by an earlier run) is never relabeled. Without
-    ``photo_ids``, a photo whose footprint a reviewer rejected is left to the review queue: a sweep would
-    only recreate the polygon a human turned down; naming the photo explicitly still relabels it. For jobs,
+    ``photo_ids`` it is a sweep (``photos_awaiting_footprint``: rejected photos stay in review). For jobs,
     not users: no visibility filter.
     """
-    qs = Photo.objects.filter(center_point__isnull=False).exclude(footprints__is_current=True)
     if photo_ids is not None:
-        qs = qs.filter(pk__in=list(photo_ids))
+        qs = Photo.objects.exclude(footprints__is_current=True).filter(pk__in=list(photo_ids))
     else:
-        qs = qs.exclude(footprints__rejected_at__isnull=False)
+        qs = photos_awaiting_footprint()
+    qs = qs.filter(center_point__isnull=False)
     if batch_id is not None:
         qs = qs.filter(batch_id=batch_id)
     return qs.order_by("pk")
