@@ -32,7 +32,7 @@ from ml.matching.geometry import (
     mercator_bounds,
     transfer_homography,
 )
-from ml.matching.oblique import incidence_deg, oblique_ground_size_km, tilt_rectification
+from ml.matching.oblique import oblique_ground_size_km, rectified_views
 from ml.matching.refine import refine_homography
 from ml.matching.registry import create_matcher
 from ml.matching.windows import search_windows
@@ -45,6 +45,7 @@ __all__ = [
     "TileMosaicProvider",
     "TileRecord",
     "default_check_config",
+    "expected_ground_width_km",
     "label_photo",
     "search_bounds_mercator",
 ]
@@ -214,12 +215,12 @@ class LabelConfig:
     #: Windowed search: when the search square at a zoom is wider than ``window_px`` x 1.25 native pixels, it
     #: is matched as windows of ``window_px`` (nearest the weak centre first, at most ``max_windows``)
     #: overlapping by ``window_overlap`` expected footprints, instead of one downscaled mosaic. 0: off.
-    window_px: int = 0
+    window_px: int = 1024
     window_overlap: float = 1.5
     max_windows: int = 16
     #: Oblique photos (known tilt >= ``rectify_min_tilt_deg``): when the plain query finds nothing, the query
     #: is also matched rectified to nadir (see ml.matching.oblique) for each of these roll directions.
-    rectify_min_tilt_deg: float | None = None
+    rectify_min_tilt_deg: float | None = 40.0
     rectify_directions: tuple[float, ...] = (0.0, 22.5, 45.0, 67.5, 90.0, 112.5, 135.0, 157.5)
     checks: CheckConfig | None = None  # None: calibrated defaults
 
@@ -273,7 +274,8 @@ def label_photo(
     checks = cfg.check_config(matcher.name)
     prior = PhotoPrior(photo.focal_length_mm, photo.altitude_km, photo.tilt_deg, photo.weak_center,
                        photo.uncertainty_km)
-    ground_w = _expected_ground_width_km(photo)
+    ground_w = expected_ground_width_km(photo.focal_length_mm, photo.altitude_km, photo.tilt_deg,
+                                        (photo.image.shape[1], photo.image.shape[0]))
     margin_km = 0.75 * ground_w if ground_w else 0.0
     search = lonlat_bounds_around(photo.weak_center, photo.uncertainty_km + margin_km)
     lat_cos = math.cos(math.radians(photo.weak_center[1]))
@@ -316,17 +318,19 @@ def _outcome_note(outcome: LabelResult) -> str:
     return f"accepted ({outcome.inliers} inliers{', ' + outcome.view if outcome.view else ''})"
 
 
-def _expected_ground_width_km(photo: PhotoInput) -> float | None:
-    """Ground width (km) the photo should cover: the oblique rule when the tilt is known, else the nadir one."""
-    if not (photo.focal_length_mm and photo.altitude_km):
+def expected_ground_width_km(focal_length_mm: float | None, altitude_km: float | None, tilt_deg: float | None,
+                             size: tuple[int, int]) -> float | None:
+    """Ground width (km) a photo of ``size`` (w, h) should cover: the oblique rule when the tilt is known (a
+    60 deg photo covers ~2.5 x the nadir width), else the nadir one; None without focal length or altitude.
+    The search margin, the zoom order and the query scale follow from it; the label job loads tiles with it."""
+    if not (focal_length_mm and altitude_km):
         return None
-    size = (photo.image.shape[1], photo.image.shape[0])
-    if photo.tilt_deg:
+    if tilt_deg:
         try:
-            return oblique_ground_size_km(photo.focal_length_mm, photo.altitude_km, photo.tilt_deg, size)[0]
-        except ValueError:  # a tilt past the horizon: metadata error, fall back to the nadir size
+            return oblique_ground_size_km(focal_length_mm, altitude_km, tilt_deg, size)[0]
+        except ValueError:  # a tilt past the horizon: a metadata error, fall back to the nadir size
             pass
-    return expected_ground_size_km(photo.focal_length_mm, photo.altitude_km, size)[0]
+    return expected_ground_size_km(focal_length_mm, altitude_km, size)[0]
 
 
 def _windows(search: Bounds, center: LonLat, footprint_px: float | None, res_m: float, cfg: LabelConfig
@@ -346,23 +350,11 @@ def _windows(search: Bounds, center: LonLat, footprint_px: float | None, res_m: 
 
 
 def _rectified_views(photo: PhotoInput, cfg: LabelConfig) -> list[tuple[float, np.ndarray, np.ndarray]]:
-    """(direction, homography photo px -> view px, view image) for each roll direction, or [] when the photo
-    is not oblique enough (or its tilt/focal are unknown)."""
-    if (cfg.rectify_min_tilt_deg is None or photo.tilt_deg is None or photo.tilt_deg < cfg.rectify_min_tilt_deg
-            or not photo.focal_length_mm or not photo.altitude_km):
+    """The photo rectified to nadir per roll direction, or [] when it is not oblique enough for the config."""
+    if cfg.rectify_min_tilt_deg is None or photo.tilt_deg is None or photo.tilt_deg < cfg.rectify_min_tilt_deg:
         return []
-    try:
-        incidence = incidence_deg(photo.altitude_km, photo.tilt_deg)
-    except ValueError:
-        return []
-    h, w = photo.image.shape[:2]
-    views = []
-    for direction in cfg.rectify_directions:
-        rect = tilt_rectification((w, h), photo.focal_length_mm, incidence, direction)
-        if rect is not None:
-            H, size = rect
-            views.append((direction, H, cv2.warpPerspective(photo.image, H, size, flags=cv2.INTER_AREA)))
-    return views
+    return rectified_views(photo.image, photo.focal_length_mm, photo.altitude_km, photo.tilt_deg,
+                           cfg.rectify_directions)
 
 
 def _native_width(mosaic: GeoImage, provider: ImageryProvider) -> float:

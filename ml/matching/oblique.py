@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import math
 
+import cv2
 import numpy as np
 
 from ml.geo import EARTH_RADIUS_KM
 from ml.matching.geometry import SENSOR_LONG_MM, SENSOR_SHORT_MM, image_corners, is_convex_quad, warp_points
 
-__all__ = ["incidence_deg", "oblique_ground_size_km", "slant_range_km", "tilt_rectification"]
+__all__ = ["incidence_deg", "oblique_ground_size_km", "rectified_views", "slant_range_km", "tilt_rectification"]
 
 
 def slant_range_km(altitude_km: float, tilt_deg: float) -> float:
@@ -85,3 +86,25 @@ def tilt_rectification(photo_size: tuple[int, int], focal_length_mm: float, inci
     H = fit @ H
     size = (max(8, math.ceil(scale * (hi[0] - lo[0]))), max(8, math.ceil(scale * (hi[1] - lo[1]))))
     return H / H[2, 2], size
+
+
+def rectified_views(image: np.ndarray, focal_length_mm: float | None, altitude_km: float | None,
+                    tilt_deg: float | None, directions: tuple[float, ...]
+                    ) -> list[tuple[float, np.ndarray, np.ndarray]]:
+    """(direction, homography photo px -> view px, view image) of ``image`` rectified to nadir for each roll
+    direction (degrees in [0, 180) suffice: the opposite direction gives nearly the same view); [] when the
+    tilt, focal length or altitude is unknown or the view cannot be undone."""
+    if not (tilt_deg and focal_length_mm and altitude_km):
+        return []
+    try:
+        incidence = incidence_deg(altitude_km, tilt_deg)
+    except ValueError:
+        return []
+    h, w = image.shape[:2]
+    views = []
+    for direction in directions:
+        rect = tilt_rectification((w, h), focal_length_mm, incidence, direction)
+        if rect is not None:
+            H, size = rect
+            views.append((direction, H, cv2.warpPerspective(image, H, size, flags=cv2.INTER_AREA)))
+    return views
