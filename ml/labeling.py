@@ -21,8 +21,8 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-from ml.geo import Bounds, LonLat, bounds_to_polygon, lonlat_to_mercator, polygon_iou
-from ml.matching.base import BaseMatcher, match_rotations
+from ml.geo import Bounds, LonLat, bounds_to_polygon, lonlat_to_mercator, mercator_to_lonlat, polygon_iou
+from ml.matching.base import BaseMatcher, MatchResult, match_rotations
 from ml.matching.calibration import calibrated_min_inliers
 from ml.matching.checks import CheckConfig, PhotoPrior, check_homography
 from ml.matching.geometry import (
@@ -32,8 +32,10 @@ from ml.matching.geometry import (
     mercator_bounds,
     transfer_homography,
 )
+from ml.matching.oblique import oblique_ground_size_km, rectified_views
 from ml.matching.refine import refine_homography
 from ml.matching.registry import create_matcher
+from ml.matching.windows import search_windows
 
 __all__ = [
     "ImageryProvider",
@@ -43,6 +45,7 @@ __all__ = [
     "TileMosaicProvider",
     "TileRecord",
     "default_check_config",
+    "expected_ground_width_km",
     "label_photo",
     "search_bounds_mercator",
 ]
@@ -209,6 +212,16 @@ class LabelConfig:
     refine_iterations: int = 3
     #: After acceptance, re-refine on a finer zoom mosaic around the footprint (EarthMatch zoom-in).
     zoom_in: bool = True
+    #: Windowed search: when the search square at a zoom is wider than ``window_px`` x 1.25 native pixels, it
+    #: is matched as windows of ``window_px`` (nearest the weak centre first, at most ``max_windows``)
+    #: overlapping by ``window_overlap`` expected footprints, instead of one downscaled mosaic. 0: off.
+    window_px: int = 1024
+    window_overlap: float = 1.5
+    max_windows: int = 16
+    #: Oblique photos (known tilt >= ``rectify_min_tilt_deg``): when the plain query finds nothing, the query
+    #: is also matched rectified to nadir (see ml.matching.oblique) for each of these roll directions.
+    rectify_min_tilt_deg: float | None = 40.0
+    rectify_directions: tuple[float, ...] = (0.0, 22.5, 45.0, 67.5, 90.0, 112.5, 135.0, 157.5)
     checks: CheckConfig | None = None  # None: calibrated defaults
 
     def check_config(self, matcher_name: str) -> CheckConfig:
@@ -237,6 +250,8 @@ class LabelResult:
     #: Rejected only for the inlier threshold (every geometric check passed at the coarse gate): the footprint
     #: it would have given. Lets an evaluation measure the recall of the acceptance threshold.
     candidate: tuple[LonLat, ...] | None = None
+    #: How the coarse match was found: "" (the photo as it is) or "rectified <direction> deg" (oblique).
+    view: str = ""
 
 
 def label_photo(
@@ -257,12 +272,10 @@ def label_photo(
     cfg = config or LabelConfig()
     matcher = matcher or create_matcher(cfg.matcher, **dict(cfg.matcher_options))
     checks = cfg.check_config(matcher.name)
-    h, w = photo.image.shape[:2]
     prior = PhotoPrior(photo.focal_length_mm, photo.altitude_km, photo.tilt_deg, photo.weak_center,
                        photo.uncertainty_km)
-    ground_w = None
-    if photo.focal_length_mm and photo.altitude_km:
-        ground_w = expected_ground_size_km(photo.focal_length_mm, photo.altitude_km, (w, h))[0]
+    ground_w = expected_ground_width_km(photo.focal_length_mm, photo.altitude_km, photo.tilt_deg,
+                                        (photo.image.shape[1], photo.image.shape[0]))
     margin_km = 0.75 * ground_w if ground_w else 0.0
     search = lonlat_bounds_around(photo.weak_center, photo.uncertainty_km + margin_km)
     lat_cos = math.cos(math.radians(photo.weak_center[1]))
@@ -271,27 +284,77 @@ def label_photo(
         return None if ground_w is None else ground_w * 1000 / lat_cos / provider.resolution_m(zoom)
 
     zooms = _zoom_order(provider.zooms(), footprint_px, cfg)
+    views = _rectified_views(photo, cfg)
     attempts: list[str] = []
     best_reject: tuple[int, str] = (-1, "no satellite imagery around the weak label")
     candidate = None
     for zoom in zooms[: cfg.max_zooms]:
-        for year in provider.years()[: cfg.max_years]:
-            mosaic = provider.mosaic(search, zoom, year)
-            if mosaic is None:
-                continue
-            outcome = _attempt(photo, mosaic, provider, matcher, cfg, checks, prior, footprint_px)
-            fp = footprint_px(zoom)
-            fp_note = "" if fp is None else f" (footprint ~{fp * mosaic.size[0] / _native_width(mosaic, provider):.0f}"
-            fp_note += "" if fp is None else " px)"
-            attempts.append(f"z{zoom} {year}{fp_note}: "
-                            + (outcome.reason or f"accepted ({outcome.inliers} inliers)"))
-            if outcome.accepted:
-                return replace(outcome, attempts=tuple(attempts), seconds=time.perf_counter() - start)
-            if outcome.inliers > best_reject[0]:
-                best_reject = (outcome.inliers, outcome.reason)
-                candidate = outcome.candidate
+        windows = _windows(search, photo.weak_center, footprint_px(zoom), provider.resolution_m(zoom), cfg)
+        for k, bounds in enumerate(windows):
+            for year in provider.years()[: cfg.max_years]:
+                mosaic = provider.mosaic(bounds, zoom, year)
+                if mosaic is None:
+                    continue
+                outcome = _attempt(photo, mosaic, provider, matcher, cfg, checks, prior, footprint_px, views)
+                window = f" window {k + 1}/{len(windows)}" if len(windows) > 1 else ""
+                attempts.append(f"z{zoom} {year}{window}{_footprint_note(footprint_px(zoom), mosaic, provider)}: "
+                                + _outcome_note(outcome))
+                if outcome.accepted:
+                    return replace(outcome, attempts=tuple(attempts), seconds=time.perf_counter() - start)
+                if outcome.inliers > best_reject[0]:
+                    best_reject = (outcome.inliers, outcome.reason)
+                    candidate = outcome.candidate
     return LabelResult(False, inliers=max(best_reject[0], 0), reason=best_reject[1], attempts=tuple(attempts),
                        seconds=time.perf_counter() - start, candidate=candidate)
+
+
+def _footprint_note(fp: float | None, mosaic: GeoImage, provider: ImageryProvider) -> str:
+    return "" if fp is None else f" (footprint ~{fp * mosaic.size[0] / _native_width(mosaic, provider):.0f} px)"
+
+
+def _outcome_note(outcome: LabelResult) -> str:
+    if not outcome.accepted:
+        return outcome.reason
+    return f"accepted ({outcome.inliers} inliers{', ' + outcome.view if outcome.view else ''})"
+
+
+def expected_ground_width_km(focal_length_mm: float | None, altitude_km: float | None, tilt_deg: float | None,
+                             size: tuple[int, int]) -> float | None:
+    """Ground width (km) a photo of ``size`` (w, h) should cover: the oblique rule when the tilt is known (a
+    60 deg photo covers ~2.5 x the nadir width), else the nadir one; None without focal length or altitude.
+    The search margin, the zoom order and the query scale follow from it; the label job loads tiles with it."""
+    if not (focal_length_mm and altitude_km):
+        return None
+    if tilt_deg:
+        try:
+            return oblique_ground_size_km(focal_length_mm, altitude_km, tilt_deg, size)[0]
+        except ValueError:  # a tilt past the horizon: a metadata error, fall back to the nadir size
+            pass
+    return expected_ground_size_km(focal_length_mm, altitude_km, size)[0]
+
+
+def _windows(search: Bounds, center: LonLat, footprint_px: float | None, res_m: float, cfg: LabelConfig
+             ) -> list[Bounds]:
+    """The search square as one area, or as windows of ``cfg.window_px`` native pixels (nearest first) when
+    one mosaic of it would be downscaled and a window still holds a footprint with room around it."""
+    x0, y0, x1, y1 = mercator_bounds(search)
+    side_px = max(x1 - x0, y1 - y0) / res_m
+    if not cfg.window_px or footprint_px is None or side_px <= 1.25 * cfg.window_px:
+        return [search]
+    overlap_px = cfg.window_overlap * footprint_px
+    if overlap_px >= 0.5 * cfg.window_px:
+        return [search]
+    windows = search_windows((x0, y0, x1, y1), lonlat_to_mercator(*center), cfg.window_px * res_m,
+                             overlap_px * res_m)[: cfg.max_windows]
+    return [(*mercator_to_lonlat(wx0, wy0), *mercator_to_lonlat(wx1, wy1)) for wx0, wy0, wx1, wy1 in windows]
+
+
+def _rectified_views(photo: PhotoInput, cfg: LabelConfig) -> list[tuple[float, np.ndarray, np.ndarray]]:
+    """The photo rectified to nadir per roll direction, or [] when it is not oblique enough for the config."""
+    if cfg.rectify_min_tilt_deg is None or photo.tilt_deg is None or photo.tilt_deg < cfg.rectify_min_tilt_deg:
+        return []
+    return rectified_views(photo.image, photo.focal_length_mm, photo.altitude_km, photo.tilt_deg,
+                           cfg.rectify_directions)
 
 
 def _native_width(mosaic: GeoImage, provider: ImageryProvider) -> float:
@@ -322,7 +385,7 @@ def _resized(image: np.ndarray, scale: float) -> np.ndarray:
     return cv2.resize(image, (max(8, round(w * scale)), max(8, round(h * scale))), interpolation=cv2.INTER_AREA)
 
 
-def _attempt(photo, mosaic, provider, matcher, cfg, checks, prior, footprint_px) -> LabelResult:
+def _attempt(photo, mosaic, provider, matcher, cfg, checks, prior, footprint_px, views=()) -> LabelResult:
     h, w = photo.image.shape[:2]
     # Expected footprint width in this mosaic's pixels (it may have been downscaled from the zoom's).
     fp = None if footprint_px(mosaic.zoom) is None else footprint_px(mosaic.zoom) * mosaic.size[0] / _native_width(
@@ -330,15 +393,24 @@ def _attempt(photo, mosaic, provider, matcher, cfg, checks, prior, footprint_px)
     scale = _query_scale(w, fp, cfg, max(w, h))
     query = _resized(photo.image, scale)
     S = np.diag([scale, scale, 1.0])
-    coarse = match_rotations(matcher, query, mosaic.image, cfg.rotations)
+    ref_feats = matcher.extract(mosaic.image)
+    coarse = match_rotations(matcher, query, ref_feats, cfg.rotations, ref_extracted=True)
     coarse_cfg = replace(checks, min_inliers=cfg.coarse_min_inliers)
-    H = None if coarse.homography is None else coarse.homography @ S
-    verdict = check_homography(H, coarse.num_inliers, (w, h), mosaic.size, ref=mosaic, prior=prior, config=coarse_cfg)
+    H = None if coarse.homography is None else coarse.homography @ S  # photo px -> mosaic px
+    inliers, rotation, view = coarse.num_inliers, coarse.rotation, ""
+    verdict = check_homography(H, inliers, (w, h), mosaic.size, ref=mosaic, prior=prior, config=coarse_cfg)
+    if not verdict.ok and views:
+        H_r, n_r, direction = _match_rectified(matcher, views, ref_feats, scale, cfg)
+        verdict_r = check_homography(H_r, n_r, (w, h), mosaic.size, ref=mosaic, prior=prior, config=coarse_cfg)
+        if verdict_r.ok:
+            H, inliers, rotation, verdict, view = H_r, n_r, None, verdict_r, f"rectified {direction:g} deg"
+        else:
+            inliers = max(inliers, n_r)
     if not verdict.ok:
-        return LabelResult(False, inliers=coarse.num_inliers, reason=verdict.reason, zoom=mosaic.zoom,
-                           year=mosaic.year)
-    ref, inliers = mosaic, coarse.num_inliers
-    refined = refine_homography(matcher, query, mosaic.image, coarse.homography, iterations=cfg.refine_iterations)
+        return LabelResult(False, inliers=inliers, reason=verdict.reason, zoom=mosaic.zoom, year=mosaic.year)
+    ref = mosaic
+    # EarthMatch refinement works on the photo itself (the crop it warps from the mosaic takes its perspective).
+    refined = refine_homography(matcher, query, mosaic.image, H @ np.linalg.inv(S), iterations=cfg.refine_iterations)
     if refined.homography is not None and refined.num_inliers >= inliers:
         H, inliers = refined.homography @ S, refined.num_inliers
     if cfg.zoom_in:
@@ -357,11 +429,24 @@ def _attempt(photo, mosaic, provider, matcher, cfg, checks, prior, footprint_px)
         matched_tile=_matched_tile(final.footprint, ref.tiles),
         zoom=ref.zoom,
         year=ref.year,
-        rotation=coarse.rotation,
+        rotation=rotation,
         homography=H,
         mosaic_bounds=ref.bounds_mercator,
         mosaic_size=ref.size,
+        view=view,
     )
+
+
+def _match_rectified(matcher, views, ref_feats, scale: float, cfg: LabelConfig):
+    """Best match of the rectified views (one rotation each: SIFT is rotation invariant, the rectification is
+    what it lacked); returns (homography photo px -> ref px, inliers, direction) of the most-inlier view."""
+    best: tuple[np.ndarray | None, int, float] = (None, 0, 0.0)
+    for direction, H_view, image in views:
+        s = min(scale, cfg.max_query_side / max(image.shape[:2]))
+        res: MatchResult = matcher.match_features(matcher.extract(_resized(image, s)), ref_feats)
+        if res.homography is not None and res.num_inliers > best[1]:
+            best = (res.homography @ np.diag([s, s, 1.0]) @ H_view, res.num_inliers, direction)
+    return best
 
 
 def _zoom_in(photo, H, ref, inliers, footprint, provider, matcher, cfg, footprint_px):

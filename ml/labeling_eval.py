@@ -129,9 +129,11 @@ def _stats(rows: list[dict]) -> dict:
     n = len(rows)
     acc = [r for r in rows if r["accepted"]]
     errs = [r["center_err_km"] for r in acc]
+    cpu = [r["cpu_seconds"] for r in rows if "cpu_seconds" in r]
     return {"n": n, "coverage": len(acc) / n if n else float("nan"),
             "precision": sum(r["correct"] for r in acc) / len(acc) if acc else float("nan"),
-            "median_err_km": statistics.median(errs) if errs else float("nan")}
+            "median_err_km": statistics.median(errs) if errs else float("nan"),
+            "median_cpu_s": statistics.median(cpu) if cpu else float("nan")}
 
 
 def report(rows: list[dict]) -> str:
@@ -141,12 +143,13 @@ def report(rows: list[dict]) -> str:
     groups += [("tilt < 40", [r for r in rows if r["tilt"] < 40]), ("tilt >= 40", [r for r in rows if r["tilt"] >= 40])]
     groups += [("cloud < 40", [r for r in rows if r["cloud"] < 40]),
                ("cloud >= 40", [r for r in rows if r["cloud"] >= 40])]
-    lines = ["| group | n | coverage | precision (IoU>=0.5) | median centre err km |", "|---|---|---|---|---|"]
+    lines = ["| group | n | coverage | precision (IoU>=0.5) | median centre err km | median CPU s |",
+             "|---|---|---|---|---|---|"]
     for name, g in groups:
         s = _stats(g)
         if s["n"]:
             lines.append(f"| {name} | {s['n']} | {s['coverage']:.1%} | {s['precision']:.1%} | "
-                         f"{s['median_err_km']:.2f} |")
+                         f"{s['median_err_km']:.2f} | {s['median_cpu_s']:.1f} |")
     secs = [r["seconds"] for r in rows]
     lines.append(f"\ntime per photo: mean {statistics.mean(secs):.2f} s, median {statistics.median(secs):.2f} s wall")
     cpu = [r["cpu_seconds"] for r in rows if "cpu_seconds" in r]

@@ -32,9 +32,17 @@ from apps.photos.metadata import CENTER_UNCERTAINTY_KM
 from apps.photos.models import Photo
 from apps.photos.selectors import photos_to_label
 from apps.photos.services import photo_mark_unresolved
-from ml.labeling import LabelConfig, LabelResult, PhotoInput, TileMosaicProvider, TileRecord, label_photo
+from ml.labeling import (
+    LabelConfig,
+    LabelResult,
+    PhotoInput,
+    TileMosaicProvider,
+    TileRecord,
+    expected_ground_width_km,
+    label_photo,
+)
 from ml.matching.base import BaseMatcher
-from ml.matching.geometry import expected_ground_size_km, lonlat_bounds_around
+from ml.matching.geometry import lonlat_bounds_around
 from ml.matching.registry import create_matcher
 from workers.jobs import JobContext, run_job
 
@@ -56,6 +64,8 @@ def label_config(overrides: dict[str, Any] | None) -> LabelConfig:
         raise LabelInputError(f"unknown labeling config keys {unknown}; valid keys: {sorted(known)}")
     if "rotations" in overrides:
         overrides["rotations"] = tuple(int(r) for r in overrides["rotations"])
+    if "rectify_directions" in overrides:
+        overrides["rectify_directions"] = tuple(float(d) for d in overrides["rectify_directions"])
     if "matcher_options" in overrides:  # JSON object -> hashable (name, value) pairs
         overrides["matcher_options"] = tuple(sorted(dict(overrides["matcher_options"]).items()))
     return LabelConfig(**overrides)
@@ -79,9 +89,8 @@ def _read_rgb(path: Path):
 
 def _search_radius_km(photo: Photo, uncertainty_km: float, size: tuple[int, int]) -> float:
     """Half-side of the square whose tiles are loaded: what ``label_photo`` searches, plus one footprint."""
-    if photo.focal_length_mm and photo.altitude_km:
-        return uncertainty_km + 1.5 * expected_ground_size_km(photo.focal_length_mm, photo.altitude_km, size)[0]
-    return uncertainty_km * 1.25
+    ground_w = expected_ground_width_km(photo.focal_length_mm, photo.altitude_km, photo.tilt_deg, size)
+    return uncertainty_km + 1.5 * ground_w if ground_w else uncertainty_km * 1.25
 
 
 def _tile_records(center: tuple[float, float], radius_km: float) -> list[TileRecord]:

@@ -49,6 +49,11 @@ class CheckConfig:
     area_ratio_max: float = 3.0
     #: Allowed factor between the ground aspect ratio and the photo's, before the tilt allowance.
     aspect_tolerance: float = 1.6
+    #: Allowed factor between opposite sides of the warped photo, before the tilt allowance (x 1/cos(tilt)). A
+    #: camera's far side is longer than its near side by the ratio of their slant ranges: at most 1.82 over the
+    #: 1480 bench photos (tilt 0-60 deg). A homography sending one corner towards infinity gives ~1000 (bench
+    #: ISS059-E-57256 was accepted 299 km off with 45 inliers, sides 1227 and 0.3 km).
+    max_opposite_side_ratio: float = 3.0
     #: Tilt assumed when the metadata has none (degrees); generous on purpose.
     default_tilt_deg: float = 60.0
     #: Footprint centre may lie at most this many uncertainty radii from the weak centre. Above 1 because the
@@ -101,7 +106,8 @@ def check_homography(
     tilt = prior.tilt_deg if prior.tilt_deg is not None else cfg.default_tilt_deg
     stretch = 1.0 / max(math.cos(math.radians(min(tilt, 80.0))), 0.1)
     sides = np.linalg.norm(np.roll(quad, -1, axis=0) - quad, axis=1)  # Mercator is conformal: px aspect = ground
-    reason = _aspect_reason(sides, photo_size, cfg.aspect_tolerance * stretch)
+    reason = (_aspect_reason(sides, photo_size, cfg.aspect_tolerance * stretch)
+              or _opposite_sides_reason(sides, cfg.max_opposite_side_ratio * stretch))
     if reason:
         return CheckResult(False, reason)
     if ref is None:
@@ -131,6 +137,15 @@ def check_homography(
 def _shoelace(q: np.ndarray) -> float:
     x, y = q[:, 0], q[:, 1]
     return float(abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))) / 2)
+
+
+def _opposite_sides_reason(sides: np.ndarray, tolerance: float) -> str:
+    """Ratio of the longer to the shorter of each pair of opposite sides (top/bottom, right/left)."""
+    ratio = max(max(sides[0], sides[2]) / max(min(sides[0], sides[2]), 1e-9),
+                max(sides[1], sides[3]) / max(min(sides[1], sides[3]), 1e-9))
+    if ratio > tolerance:
+        return f"warped photo's opposite sides differ {ratio:.1f} x (allowed {tolerance:.1f} x for the tilt)"
+    return ""
 
 
 def _aspect_reason(sides: np.ndarray, photo_size: tuple[int, int], tolerance: float) -> str:

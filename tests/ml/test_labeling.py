@@ -9,7 +9,8 @@ import pytest
 from ml.geo import grid_cells, polygon_iou, tile_bounds_mercator, tile_size_m
 from ml.labeling import LabelConfig, PhotoInput, TileMosaicProvider, TileRecord, label_photo
 from ml.matching.checks import CheckConfig
-from ml.matching.geometry import GeoImage, footprint_from_homography
+from ml.matching.geometry import GeoImage, footprint_from_homography, warp_points
+from ml.matching.oblique import incidence_deg, oblique_ground_size_km, tilt_rectification
 
 ZOOM, SPAN, TILE_PX = 10, 4, 256
 REGION = (30.0, 20.0, 31.6, 21.5)
@@ -95,3 +96,40 @@ def test_right_place_held_back_by_the_threshold_reports_its_candidate(world):
     assert not result.accepted and result.reason.startswith("too few inliers")
     assert result.footprint is None and polygon_iou(result.candidate, truth) > 0.9
     assert result.attempts and "footprint ~" in result.attempts[0]
+
+
+def test_windowed_search_finds_the_photo_in_a_window_near_the_weak_centre(world):
+    provider, geo = world
+    inp, truth = _input(geo, _photo(geo, H))
+    config = LabelConfig(checks=CheckConfig(min_inliers=25), zoom_in=False, window_px=640, window_overlap=1.1)
+    result = label_photo(inp, provider, config=config)
+    assert result.accepted, result.attempts
+    assert polygon_iou(result.footprint, truth) > 0.9
+    assert "window 1/" in result.attempts[0]
+
+
+def _oblique_input(geo, tilt=55.0, direction=45.0, altitude=400.0):
+    """A photo whose rectification (at ``direction``) is a rotated, scaled view of the world: an oblique photo."""
+    size = (300, 200)
+    inc = incidence_deg(altitude, tilt)
+    rect, rect_size = tilt_rectification(size, 100.0, inc, direction)
+    view = np.array([[0.0, -0.8, 400.0 + 0.8 * rect_size[1]], [0.8, 0.0, 400.0], [0.0, 0.0, 1.0]])  # view -> world
+    H_photo = view @ rect
+    width_km = 0.8 * rect_size[0] * geo.km_per_px()
+    focal = 100.0 * oblique_ground_size_km(100.0, altitude, tilt, size)[0] / width_km  # sizes are ~ 1 / focal
+    rect, _ = tilt_rectification(size, focal, inc, direction)
+    H_photo = view @ rect
+    image = cv2.warpPerspective(geo.image, H_photo, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
+    truth = footprint_from_homography(H_photo, size, geo)
+    center = geo.pixel_to_lonlat(*warp_points(H_photo, np.array([[150.0, 100.0]]))[0])
+    weak = (center[0] + 0.3, center[1] - 0.2)
+    return PhotoInput(image, weak, 150.0, focal, altitude, tilt, "TEST-E-2"), truth
+
+
+def test_oblique_photo_is_found_through_its_rectified_view(world):
+    provider, geo = world
+    inp, truth = _oblique_input(geo)
+    config = LabelConfig(checks=CheckConfig(min_inliers=25), zoom_in=False, rectify_min_tilt_deg=40.0)
+    result = label_photo(inp, provider, config=config)
+    assert result.accepted, result.attempts
+    assert result.view.startswith("rectified") and polygon_iou(result.footprint, truth) > 0.8

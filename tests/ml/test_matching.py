@@ -105,3 +105,14 @@ def test_keypoint_cap_grows_with_the_image_so_a_small_footprint_keeps_its_keypoi
     assert len(dense.keypoints) <= 5000  # 2000 per Mpx x 2.4 Mpx, rounded to thousands
     small = _texture(256, seed=3)  # 0.07 Mpx: the absolute cap is the floor, not the density
     assert len(create_matcher("sift", max_features=300, features_per_mpx=2000).extract(small).keypoints) <= 300
+
+
+def test_homography_sending_a_corner_towards_infinity_is_rejected():
+    """Convex, right aspect on average, but one side 1000 x its opposite: no camera sees the ground so."""
+    good = np.float32([[100, 100], [400, 110], [390, 300], [110, 290]])
+    bad = np.float32([[100, 100], [900, 100], [400, 300], [399, 300.3]])
+    for quad, ok in ((good, True), (bad, False)):
+        H = cv2.getPerspectiveTransform(image_corners((300, 200)).astype(np.float32), quad)
+        verdict = check_homography(H, 50, (300, 200), (1000, 1000), config=CheckConfig(min_inliers=10))
+        assert verdict.ok is ok, verdict.reason
+        assert ok or "opposite sides" in verdict.reason
