@@ -67,8 +67,6 @@ def tilt_rectification(photo_size: tuple[int, int], focal_length_mm: float, inci
     """
     w, h = photo_size
     f = focal_length_mm / SENSOR_LONG_MM * max(w, h)  # square pixels: 36 mm across the long side
-    if max(w, h) != w:
-        f = focal_length_mm / SENSOR_LONG_MM * h
     K = np.array([[f, 0.0, w / 2], [0.0, f, h / 2], [0.0, 0.0, 1.0]])
     t, r = math.radians(incidence), math.radians(direction_deg)
     pitch = np.array([[1.0, 0.0, 0.0], [0.0, math.cos(t), -math.sin(t)], [0.0, math.sin(t), math.cos(t)]])
