@@ -47,13 +47,16 @@ def chunks_done(job: Job) -> int:
     return sum(JobChunk.objects.filter(job=job).values_list("done", flat=True))
 
 
-def wait_until(predicate: Callable[[], bool], what: str, timeout: float = 240.0) -> None:
+def wait_until(predicate: Callable[[], bool], what: str, timeout: float = 240.0, *, interval: float = 0.05,
+               details: Callable[[], str] | None = None) -> None:
+    """Poll ``predicate`` until it holds; on timeout fail naming ``what`` (plus ``details()``: state at that moment)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
             return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+    extra = f": {details()}" if details else ""
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}{extra}")
 
 
 def recorded_outcomes(job: Job) -> dict[str, dict]:

@@ -23,7 +23,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from tests.workers.fault_helpers import CHUNK_ENV
+from tests.workers.fault_helpers import CHUNK_ENV, wait_until
 from tests.workers.private_services import PrivatePostgres, PrivateRedis
 
 pytestmark = [pytest.mark.slow]
@@ -114,12 +114,7 @@ class Stack:
         return dict(zip(cols, row, strict=True))
 
     def wait(self, predicate, what: str, timeout: float = 300.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if predicate():
-                return
-            time.sleep(0.1)
-        raise AssertionError(f"timed out waiting for {what}: {self.job()}\n{self.logs()}")
+        wait_until(predicate, what, timeout, interval=0.1, details=lambda: f"{self.job()}\n{self.logs()}")
 
 
 @pytest.fixture
