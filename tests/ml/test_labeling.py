@@ -112,9 +112,8 @@ def _oblique_input(geo, tilt=55.0, direction=45.0, altitude=400.0):
     """A photo whose rectification (at ``direction``) is a rotated, scaled view of the world: an oblique photo."""
     size = (300, 200)
     inc = incidence_deg(altitude, tilt)
-    rect, rect_size = tilt_rectification(size, 100.0, inc, direction)
+    _, rect_size = tilt_rectification(size, 100.0, inc, direction)  # the view's size, to place it in the world
     view = np.array([[0.0, -0.8, 400.0 + 0.8 * rect_size[1]], [0.8, 0.0, 400.0], [0.0, 0.0, 1.0]])  # view -> world
-    H_photo = view @ rect
     width_km = 0.8 * rect_size[0] * geo.km_per_px()
     focal = 100.0 * oblique_ground_size_km(100.0, altitude, tilt, size)[0] / width_km  # sizes are ~ 1 / focal
     rect, _ = tilt_rectification(size, focal, inc, direction)
