@@ -32,6 +32,7 @@ from ml.evaluate import evaluate
 from ml.losses import mum_loss, pairwise_loss
 from ml.models.checkpoint import load_checkpoint, save_checkpoint
 from ml.models.descriptor import DescriptorModel
+from ml.models.norm import frozen_norm_statistics
 from ml.models.registry import model_config
 
 __all__ = [
@@ -71,6 +72,10 @@ class TrainConfig:
     pair_loss_weight: float = 1.0
     mum_loss_weight: float = 1.0
     mum_ignore_overlap: bool = True
+    # The MUM tiles go through their own forward pass that leaves BatchNorm's running statistics to the pair
+    # half (ml/models/norm.py): otherwise (e)'s 1 photo : 2 tiles batches normalise test photos with
+    # tile-heavy statistics that (c) never has. No effect on BatchNorm-free models (the ViT default).
+    mum_separate_norm: bool = True
     min_iou: float = 0.2
     num_clusters: int = 50
     cluster_mode: str = "proportional"  # proportional | uniform | random
@@ -268,7 +273,7 @@ class BatchBuilder:
             drawn = self.cluster_sampler.sample()
             idx = [t for t, _ in drawn]
             batch.mum_tiles = self._norm(
-                self.augment.tiles([self.store.get(self.data.tiles[t].path) for t in idx])
+                self.augment.mum_tiles([self.store.get(self.data.tiles[t].path) for t in idx])
             )
             batch.mum_labels = torch.tensor([label for _, label in drawn])
             if self.config.mum_ignore_overlap:
@@ -295,20 +300,33 @@ def train_step(
     config: TrainConfig,
     device: torch.device,
 ) -> dict[str, float]:
-    """One optimisation step on a batch; one forward pass over all its images. Returns the loss terms."""
+    """One optimisation step on a batch. Returns the loss terms.
+
+    One forward pass over all images, or two when `mum_separate_norm` keeps BatchNorm's running statistics
+    to the pair half.
+    """
     model.train()
-    parts = [t for t in (batch.photos, batch.pair_tiles, batch.mum_tiles) if t is not None]
-    images = torch.cat(parts).to(device)
     ms = {"alpha": config.ms_alpha, "beta": config.ms_beta, "base": config.ms_base}
-    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
-        desc = model(images).float()
+
+    def forward(images: torch.Tensor) -> torch.Tensor:
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+            return model(images.to(device)).float()
+
     losses: dict[str, torch.Tensor] = {}
+    has_pairs = batch.photos is not None and batch.pair_tiles is not None
+    has_mum = batch.mum_tiles is not None and batch.mum_labels is not None
+    separate = has_pairs and has_mum and config.mum_separate_norm
+    parts = [t for t in (batch.photos, batch.pair_tiles, batch.mum_tiles) if t is not None]
+    desc = forward(torch.cat(parts[:2] if separate else parts))
+    if separate:
+        with frozen_norm_statistics(model):
+            desc = torch.cat([desc, forward(batch.mum_tiles)])
     offset = 0
-    if batch.photos is not None and batch.pair_tiles is not None:
+    if has_pairs:
         b = len(batch.photos)
         losses["pair_loss"] = pairwise_loss(desc[:b], desc[b : 2 * b], **ms)
         offset = 2 * b
-    if batch.mum_tiles is not None and batch.mum_labels is not None:
+    if has_mum:
         overlap = batch.mum_overlap.to(device) if batch.mum_overlap is not None else None
         losses["mum_loss"] = mum_loss(desc[offset:], batch.mum_labels.to(device), overlap, **ms)
     total = config.pair_loss_weight * losses.get("pair_loss", 0.0) + config.mum_loss_weight * losses.get(

@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass
 import torch
 from torchvision.transforms import v2
 
+from ml.data.photo_like import degrade_like_photo
+
 __all__ = ["AugmentConfig", "Augmenter", "rotate_quarter_turns"]
 
 
@@ -26,6 +28,9 @@ class AugmentConfig:
     tile_crop_scale: tuple[float, float] = (0.8, 1.0)
     tile_color: float = 0.2
     hue: float = 0.05
+    # Probability that a tile of the tile-only losses (MUM, satellite-only) is degraded like an astronaut
+    # photo (clouds, haze, camera colour; ml/data/photo_like.py), after the tile transforms above.
+    mum_photo_like: float = 0.0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -40,7 +45,7 @@ class AugmentConfig:
         no test image has.
         """
         return cls(photo_rotation_deg=0.0, photo_perspective=0.0, photo_crop_scale=(1.0, 1.0), photo_color=0.0,
-                   tile_crop_scale=(1.0, 1.0), tile_color=0.0, hue=0.0)
+                   tile_crop_scale=(1.0, 1.0), tile_color=0.0, hue=0.0, mum_photo_like=0.0)
 
 
 def rotate_quarter_turns(image: torch.Tensor, k: int) -> torch.Tensor:
@@ -77,3 +82,11 @@ class Augmenter:
     def tiles(self, images: list[torch.Tensor]) -> torch.Tensor:
         """Each image gets its own jitter: images of one place in different years should not share it."""
         return torch.stack([self.tile(im) for im in images])
+
+    def mum_tiles(self, images: list[torch.Tensor]) -> torch.Tensor:
+        """Tiles of the tile-only losses: the tile transforms, then (with `mum_photo_like`) photo-like degradation."""
+        out = self.tiles(images)
+        p = self.config.mum_photo_like
+        if p <= 0:
+            return out
+        return torch.stack([degrade_like_photo(im) if float(torch.rand(())) < p else im for im in out])

@@ -99,3 +99,30 @@ def test_lr_schedule_warms_up_then_decays_to_the_floor():
     assert {lr_at(constant, i) for i in range(50)} == {3e-4}
     with pytest.raises(ValueError, match="lr_schedule"):
         lr_at(TrainConfig(lr_schedule="step"), 0)
+
+
+@pytest.mark.parametrize("separate", [True, False])
+def test_mum_tiles_leave_batch_norm_statistics_to_the_pair_half(separate):
+    """With `mum_separate_norm` a full (e) step moves BatchNorm's running estimates exactly as its pair half
+    alone would; without it the MUM tiles pull them towards tile statistics."""
+    from ml.models.descriptor import DescriptorModel
+    from ml.models.registry import model_config
+    from ml.train import Batch, train_step
+
+    def running(model):
+        return torch.cat([b for n, b in model.named_buffers() if n.endswith("running_mean")])
+
+    g = torch.Generator().manual_seed(0)
+    photos, tiles = torch.randn(4, 3, 32, 32, generator=g), torch.randn(4, 3, 32, 32, generator=g) + 1
+    mum = torch.randn(6, 3, 32, 32, generator=g) * 3 + 2  # far from the pair half's statistics
+    config = TrainConfig(model_preset="resnet18_gem", model_overrides={"image_size": 32, "desc_dim": 16},
+                         mum_separate_norm=separate, lr=0.0, grad_clip=0.0)
+    after = []
+    for batch in (Batch(photos, tiles), Batch(photos, tiles, mum, torch.tensor([0, 0, 1, 1, 2, 2]))):
+        torch.manual_seed(0)
+        model = DescriptorModel(model_config(config.model_preset, **config.model_overrides))
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.0)
+        losses = train_step(model, optimizer, batch, config, torch.device("cpu"))
+        assert np.isfinite(losses["loss"])
+        after.append(running(model))
+    assert torch.allclose(after[0], after[1], atol=1e-6) == separate
