@@ -33,7 +33,7 @@ from ml.evaluate import NADIR_BINS_KM, ROTATIONS, RecallResult, evaluate, nadir_
 from ml.models.checkpoint import load_model, save_checkpoint
 from ml.train import Progress, TrainConfig, TrainData, build_model, fit
 
-__all__ = ["ARMS", "ArmResult", "format_table", "raw_pixel_baseline", "run_ablation"]
+__all__ = ["ARMS", "ArmResult", "default_config", "format_table", "raw_pixel_baseline", "run_ablation"]
 
 RAW_SIDE = 16  # the "tiny image" baseline of ml/synth/README.md: 16 x 16 RGB, zero-mean, L2-normalised
 
@@ -226,6 +226,29 @@ def format_table(results: Sequence[ArmResult]) -> str:
     return "\n".join(lines)
 
 
+def default_config() -> TrainConfig:
+    """The settings every arm shares unless `--config` replaces them (ml/configs/cpu_small.yaml holds the same)."""
+    return TrainConfig(
+        # GeM and no augmentation of the pairs learned fastest from scratch at this budget (ml/README.md,
+        # session 3: pairs-only 300 steps R@1 14.1 SALAD+augment, 15.4 GeM, 17.0 no augmentation). Half of
+        # the tile-only losses' tiles are degraded like photos (session 4, tuned on the seed-1 Earth).
+        model_preset="resnet18_gem",
+        model_overrides={"image_size": 96},
+        augment=replace(AugmentConfig.none(), mum_photo_like=0.5),
+        iterations=400,  # five trainings in two single-threaded workers: ~28 min on this 2-core machine
+        lr=6e-4,  # cosine averages half the peak: the mean rate of session 1's constant 3e-4, annealed
+        lr_schedule="cosine",
+        warmup_iterations=20,
+        pairs_per_batch=16,
+        mum_locations_per_batch=8,
+        num_clusters=20,
+        recluster_every=100,
+        checkpoint_every=100,  # an interrupted ablation continues with --resume
+        val_every=0,
+        embed_batch_size=64,
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """CLI: run the ablation on a synthetic Earth root and print the table."""
     from ml.data.synth_adapter import records_from_synth
@@ -245,28 +268,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--resume", action="store_true", help="continue arms from their last.pt in --out")
     parser.add_argument("--jobs", type=int, default=2, help="arms trained at once, in worker processes")
     args = parser.parse_args(argv)
-    base = (
-        TrainConfig.from_yaml(args.config)
-        if args.config
-        else TrainConfig(
-            # GeM and no augmentation learned fastest from scratch at this budget (ml/README.md, session 3:
-            # pairs-only 300 steps R@1 14.1 SALAD+augment, 15.4 GeM, 17.0 no augmentation).
-            model_preset="resnet18_gem",
-            model_overrides={"image_size": 96},
-            augment=AugmentConfig.none(),
-            iterations=400,  # five trainings in two single-threaded workers: ~28 min on this 2-core machine
-            lr=6e-4,  # cosine averages half the peak: the mean rate of session 1's constant 3e-4, annealed
-            lr_schedule="cosine",
-            warmup_iterations=20,
-            pairs_per_batch=16,
-            mum_locations_per_batch=8,
-            num_clusters=20,
-            recluster_every=100,
-            checkpoint_every=100,  # an interrupted ablation continues with --resume
-            val_every=0,
-            embed_batch_size=64,
-        )
-    )
+    base = TrainConfig.from_yaml(args.config) if args.config else default_config()
     if args.iterations:
         base = replace(base, iterations=args.iterations)
     base = replace(base, data_root=args.data, num_threads=args.threads)

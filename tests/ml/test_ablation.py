@@ -46,3 +46,15 @@ def test_ablation_trains_arms_in_parallel_worker_processes(tmp_path, world):
     )
     assert [r.arm for r in results] == ["ref_raw_pixels_16x16", "a_untrained", "c_pairs"]
     assert (tmp_path / "c_pairs_s0" / "last.pt").exists() and results[2].train_s > 0
+
+
+def test_cpu_small_config_is_the_ablation_default():
+    """ml/configs/cpu_small.yaml documents the ablation's shared settings; the two must not drift apart."""
+    from pathlib import Path
+
+    from ml.ablation import default_config
+    from ml.train import TrainConfig
+
+    path = Path(__file__).resolve().parents[2] / "ml" / "configs" / "cpu_small.yaml"
+    assert TrainConfig.from_yaml(path) == default_config()
+    assert default_config().mum_separate_norm and default_config().augment.mum_photo_like == 0.5
