@@ -33,7 +33,15 @@ from ml.evaluate import NADIR_BINS_KM, ROTATIONS, RecallResult, evaluate, nadir_
 from ml.models.checkpoint import load_model, save_checkpoint
 from ml.train import Progress, TrainConfig, TrainData, build_model, fit
 
-__all__ = ["ARMS", "ArmResult", "default_config", "format_table", "raw_pixel_baseline", "run_ablation"]
+__all__ = [
+    "ARMS",
+    "ArmResult",
+    "default_config",
+    "format_table",
+    "ordering_check",
+    "raw_pixel_baseline",
+    "run_ablation",
+]
 
 RAW_SIDE = 16  # the "tiny image" baseline of ml/synth/README.md: 16 x 16 RGB, zero-mean, L2-normalised
 
@@ -205,6 +213,39 @@ def run_ablation(
     return [reference, *results]
 
 
+# The paper's claim, as (better arm, worse arm) on R@1: (e) > (c), (d) > (b) > (a), i.e. (e) beats (c) and
+# (d), both beat (b), and (b) beats (a).
+PAPER_ORDERING = (
+    ("e_pairs_mum", "c_pairs"),
+    ("e_pairs_mum", "d_mum"),
+    ("c_pairs", "b_satellite_only"),
+    ("d_mum", "b_satellite_only"),
+    ("b_satellite_only", "a_untrained"),
+)
+
+
+def ordering_check(results: Sequence[ArmResult]) -> str:
+    """Each claimed comparison of `PAPER_ORDERING` with its R@1 margin against the seed spread of (e).
+
+    An arm run with several seeds counts with its mean; a comparison holds when its margin exceeds the
+    spread (max - min R@1 over (e)'s seeds), the bar the issue sets. Lines for arms that did not run are left
+    out.
+    """
+    by_arm: dict[str, list[float]] = {}
+    for r in results:
+        by_arm.setdefault(r.arm, []).append(100 * r.recall.recalls[1])
+    seeds = by_arm.get("e_pairs_mum", [])
+    spread = max(seeds) - min(seeds) if len(seeds) > 1 else None
+    lines = [f"seed spread of (e) at R@1: {spread:.1f}" if spread is not None else "seed spread of (e): one seed"]
+    for better, worse in PAPER_ORDERING:
+        if better not in by_arm or worse not in by_arm:
+            continue
+        margin = float(np.mean(by_arm[better])) - float(np.mean(by_arm[worse]))
+        verdict = "holds" if spread is not None and margin > spread else "FAILS"
+        lines.append(f"{better} > {worse}: R@1 margin {margin:+.1f} -> {verdict}")
+    return "\n".join(lines)
+
+
 def format_table(results: Sequence[ArmResult]) -> str:
     """Markdown table of R@1/R@10/R@100 (percent), R@1 per nadir-distance group, and wall times."""
     groups = [name for name, _, _ in NADIR_BINS_KM]
@@ -290,7 +331,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         jobs=args.jobs,
         resume=args.resume,
     )
-    table = format_table(results)
+    table = format_table(results) + "\n\n" + ordering_check(results)
     wall = time.perf_counter() - start
     print(table)
     print(f"\ntotal wall time {wall:.0f}s ({wall / 60:.1f} min)")

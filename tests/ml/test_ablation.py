@@ -58,3 +58,22 @@ def test_cpu_small_config_is_the_ablation_default():
     path = Path(__file__).resolve().parents[2] / "ml" / "configs" / "cpu_small.yaml"
     assert TrainConfig.from_yaml(path) == default_config()
     assert default_config().mum_separate_norm and default_config().augment.mum_photo_like == 0.5
+
+
+def test_ordering_check_compares_margins_with_the_seed_spread():
+    from ml.ablation import ArmResult, ordering_check
+    from ml.evaluate import RecallResult
+
+    def arm(name, r1, seed=0):
+        return ArmResult(name, seed, RecallResult({1: r1 / 100, 10: 0.5, 100: 0.9}, 100, 0), 0.0, 0.0)
+
+    results = [arm("a_untrained", 10), arm("b_satellite_only", 12), arm("c_pairs", 15), arm("d_mum", 13.5),
+               arm("e_pairs_mum", 16), arm("e_pairs_mum", 15, seed=1)]
+    lines = ordering_check(results).splitlines()
+    assert lines[0] == "seed spread of (e) at R@1: 1.0"
+    assert "e_pairs_mum > c_pairs: R@1 margin +0.5 -> FAILS" in lines  # mean 15.5 - 15, below the spread
+    assert "e_pairs_mum > d_mum: R@1 margin +2.0 -> holds" in lines
+    assert "b_satellite_only > a_untrained: R@1 margin +2.0 -> holds" in lines
+    assert "d_mum > b_satellite_only: R@1 margin +1.5 -> holds" in lines
+    one_seed = ordering_check(results[:5]).splitlines()
+    assert one_seed[0] == "seed spread of (e): one seed" and all(line.endswith("FAILS") for line in one_seed[1:])
