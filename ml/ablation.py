@@ -165,11 +165,14 @@ def run_ablation(
     out_dir: Path,
     arms: Sequence[str] = tuple(ARMS),
     extra_seeds: Sequence[int] = (1,),
+    seeded_arms: Sequence[str] = ("e_pairs_mum",),
     jobs: int = 1,
     resume: bool = False,
     log: Callable[[str], None] | None = None,
 ) -> list[ArmResult]:
-    """Train and evaluate every arm; (e) also once per extra seed. Returns one result per run.
+    """Train and evaluate every arm; the trained arms of `seeded_arms` also once per extra seed.
+
+    Returns one result per run.
 
     `resume` continues each arm from its `last.pt` (an interrupted ablation; a finished arm is only
     re-evaluated).
@@ -189,7 +192,7 @@ def run_ablation(
     reference = ArmResult("ref_raw_pixels_16x16", 0, raw, 0.0, time.perf_counter() - t0)
     log(f"   reference raw pixels 16x16: R@1={raw.recalls[1]:.3f} R@10={raw.recalls[10]:.3f}")
     runs = [(arm, base.seed) for arm in arms]
-    runs += [("e_pairs_mum", s) for s in extra_seeds if "e_pairs_mum" in arms]
+    runs += [(arm, s) for arm in arms if arm in seeded_arms and ARMS[arm] is not None for s in extra_seeds]
     if jobs <= 1:
         results = [
             _run_arm(a, s, base, init, data, test_photos, database, out_dir, log, store, resume) for a, s in runs
@@ -225,23 +228,27 @@ PAPER_ORDERING = (
 
 
 def ordering_check(results: Sequence[ArmResult]) -> str:
-    """Each claimed comparison of `PAPER_ORDERING` with its R@1 margin against the seed spread of (e).
+    """Each claimed comparison of `PAPER_ORDERING` with its R@1 margin against the seed spread.
 
-    An arm run with several seeds counts with its mean; a comparison holds when its margin exceeds the
-    spread (max - min R@1 over (e)'s seeds), the bar the issue sets. Lines for arms that did not run are left
-    out.
+    An arm run with several seeds counts with its mean. The bar is the largest seed spread (max - min R@1) of
+    any arm run with several seeds: the issue asks for margins above (e)'s spread, and another arm's spread,
+    when measured, is as much a measure of run-to-run noise. Comparisons of arms that did not run are left out.
     """
     by_arm: dict[str, list[float]] = {}
     for r in results:
         by_arm.setdefault(r.arm, []).append(100 * r.recall.recalls[1])
-    seeds = by_arm.get("e_pairs_mum", [])
-    spread = max(seeds) - min(seeds) if len(seeds) > 1 else None
-    lines = [f"seed spread of (e) at R@1: {spread:.1f}" if spread is not None else "seed spread of (e): one seed"]
+    spreads = {arm: max(v) - min(v) for arm, v in by_arm.items() if len(v) > 1}
+    if spreads:
+        bar = max(spreads.values())
+        lines = ["seed spread at R@1: " + ", ".join(f"{arm} {v:.1f}" for arm, v in spreads.items())]
+    else:
+        bar = None
+        lines = ["seed spread: no arm ran with several seeds"]
     for better, worse in PAPER_ORDERING:
         if better not in by_arm or worse not in by_arm:
             continue
         margin = float(np.mean(by_arm[better])) - float(np.mean(by_arm[worse]))
-        verdict = "holds" if spread is not None and margin > spread else "FAILS"
+        verdict = "holds" if bar is not None and margin > bar else "FAILS"
         lines.append(f"{better} > {worse}: R@1 margin {margin:+.1f} -> {verdict}")
     return "\n".join(lines)
 
@@ -304,7 +311,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--config", help="YAML with TrainConfig fields shared by all arms (defaults below)")
     parser.add_argument("--iterations", type=int, default=None)
     parser.add_argument("--arms", nargs="+", default=list(ARMS), choices=list(ARMS))
-    parser.add_argument("--extra-seeds", type=int, nargs="*", default=[1], help="more seeds for arm (e)")
+    parser.add_argument("--extra-seeds", type=int, nargs="*", default=[1], help="more seeds for --seeded-arms")
+    parser.add_argument("--seeded-arms", nargs="*", default=["e_pairs_mum"], choices=list(ARMS),
+                        help="arms also trained with each extra seed (default (e), as the issue asks)")
     parser.add_argument("--threads", type=int, default=2, help="torch threads in all (split among --jobs)")
     parser.add_argument("--resume", action="store_true", help="continue arms from their last.pt in --out")
     parser.add_argument("--jobs", type=int, default=2, help="arms trained at once, in worker processes")
@@ -328,6 +337,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         out_dir=out,
         arms=args.arms,
         extra_seeds=args.extra_seeds,
+        seeded_arms=args.seeded_arms,
         jobs=args.jobs,
         resume=args.resume,
     )

@@ -42,9 +42,12 @@ def test_ablation_trains_arms_in_parallel_worker_processes(tmp_path, world):
     db = [t for t in world.tiles if t.year == 2021]
     results = run_ablation(
         base, world.tiles, world.photos[:8], world.photos[8:], db, out_dir=tmp_path,
-        arms=("a_untrained", "c_pairs"), extra_seeds=(), jobs=2, log=lambda _: None,
+        arms=("a_untrained", "c_pairs"), extra_seeds=(1,), seeded_arms=("a_untrained", "c_pairs"), jobs=2,
+        log=lambda _: None,
     )
-    assert [r.arm for r in results] == ["ref_raw_pixels_16x16", "a_untrained", "c_pairs"]
+    assert [(r.arm, r.seed) for r in results] == [
+        ("ref_raw_pixels_16x16", 0), ("a_untrained", 0), ("c_pairs", 0), ("c_pairs", 1)
+    ]
     assert (tmp_path / "c_pairs_s0" / "last.pt").exists() and results[2].train_s > 0
 
 
@@ -70,10 +73,14 @@ def test_ordering_check_compares_margins_with_the_seed_spread():
     results = [arm("a_untrained", 10), arm("b_satellite_only", 12), arm("c_pairs", 15), arm("d_mum", 13.5),
                arm("e_pairs_mum", 16), arm("e_pairs_mum", 15, seed=1)]
     lines = ordering_check(results).splitlines()
-    assert lines[0] == "seed spread of (e) at R@1: 1.0"
+    assert lines[0] == "seed spread at R@1: e_pairs_mum 1.0"
     assert "e_pairs_mum > c_pairs: R@1 margin +0.5 -> FAILS" in lines  # mean 15.5 - 15, below the spread
     assert "e_pairs_mum > d_mum: R@1 margin +2.0 -> holds" in lines
     assert "b_satellite_only > a_untrained: R@1 margin +2.0 -> holds" in lines
     assert "d_mum > b_satellite_only: R@1 margin +1.5 -> holds" in lines
     one_seed = ordering_check(results[:5]).splitlines()
-    assert one_seed[0] == "seed spread of (e): one seed" and all(line.endswith("FAILS") for line in one_seed[1:])
+    assert one_seed[0] == "seed spread: no arm ran with several seeds"
+    assert all(line.endswith("FAILS") for line in one_seed[1:])
+    noisy_c = ordering_check([*results, arm("c_pairs", 12, seed=1)]).splitlines()
+    assert noisy_c[0] == "seed spread at R@1: c_pairs 3.0, e_pairs_mum 1.0"
+    assert "e_pairs_mum > d_mum: R@1 margin +2.0 -> FAILS" in noisy_c  # now below the larger spread of (c)
