@@ -17,7 +17,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-__all__ = ["degrade_like_photo"]
+__all__ = ["cloud_opacity", "degrade_like_photo"]
 
 HAZE_COLOUR = (0.65, 0.72, 0.85)
 
@@ -28,7 +28,7 @@ def _smoothstep(lo: float, hi: float, x: torch.Tensor) -> torch.Tensor:
 
 
 def cloud_opacity(size: int, cover: float) -> torch.Tensor:
-    """Opacity [S, S] in [0, 1] covering about `cover` of the image: two octaves of smooth noise, thresholded."""
+    """Opacity [S, S] in [0, 1] covering about `cover` of the image: three octaves of smooth noise, thresholded."""
     noise = torch.zeros(1, 1, size, size)
     for cells, weight in ((4, 1.0), (8, 0.5), (16, 0.25)):
         coarse = torch.randn(1, 1, cells, cells)

@@ -16,15 +16,11 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
-__all__ = ["frozen_norm_statistics", "has_batch_norm"]
+__all__ = ["frozen_norm_statistics"]
 
 
 def _batch_norms(model: nn.Module) -> list[nn.modules.batchnorm._BatchNorm]:
     return [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-
-
-def has_batch_norm(model: nn.Module) -> bool:
-    return bool(_batch_norms(model))
 
 
 @contextmanager

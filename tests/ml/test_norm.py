@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ml.models.norm import frozen_norm_statistics, has_batch_norm
+from ml.models.norm import frozen_norm_statistics
 
 
 def _net() -> nn.Module:
@@ -28,7 +28,3 @@ def test_frozen_forward_uses_batch_statistics_but_keeps_running_estimates():
     net(shifted)
     assert not torch.equal(bn.running_mean, mean)  # outside the block the estimates move again
 
-
-def test_has_batch_norm():
-    assert has_batch_norm(_net())
-    assert not has_batch_norm(nn.Sequential(nn.Linear(3, 3), nn.LayerNorm(3)))
