@@ -27,4 +27,3 @@ def test_frozen_forward_uses_batch_statistics_but_keeps_running_estimates():
     assert torch.allclose(out, net(shifted), atol=1e-5)
     net(shifted)
     assert not torch.equal(bn.running_mean, mean)  # outside the block the estimates move again
-
