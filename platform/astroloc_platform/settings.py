@@ -233,6 +233,16 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# Outbound fetches (photos by URL, tile services, COGs; apps.core.remote): off until hosts are listed.
+# Host names or shell patterns (*.example.org). Private, loopback, link-local and reserved addresses stay
+# refused unless ASTROLOC_FETCH_ALLOW_PRIVATE is set (tests and intranet deployments).
+ASTROLOC_FETCH_ALLOWED_HOSTS = env.list("ASTROLOC_FETCH_ALLOWED_HOSTS", default=[])
+ASTROLOC_FETCH_ALLOW_PRIVATE = env.bool("ASTROLOC_FETCH_ALLOW_PRIVATE", default=False)
+ASTROLOC_FETCH_MAX_BYTES = env.int("ASTROLOC_FETCH_MAX_BYTES", default=200 * 1024 * 1024)
+ASTROLOC_FETCH_TIMEOUT_SECONDS = env.float("ASTROLOC_FETCH_TIMEOUT_SECONDS", default=30.0)
+ASTROLOC_FETCH_MAX_REDIRECTS = env.int("ASTROLOC_FETCH_MAX_REDIRECTS", default=5)
+ASTROLOC_FETCH_USER_AGENT = env.str("ASTROLOC_FETCH_USER_AGENT", default="AstroLoc-Platform/0.1")
+
 LEAFLET_CONFIG = {
     "DEFAULT_CENTER": (20.0, 0.0),
     "DEFAULT_ZOOM": 2,
