@@ -124,7 +124,7 @@ def test_json_that_is_not_a_record_list_is_refused_with_what_to_fix():
         parse_metadata_file(b'{"a": 1}', name="eol.json")
     with pytest.raises(MetadataCsvError, match="not valid JSON"):
         parse_metadata_file(b"[{", name="eol.json")
-    with pytest.raises(MetadataCsvError, match="frames.mission"):
+    with pytest.raises(MetadataCsvError, match=r"frames\.mission"):
         parse_metadata_file(b'[{"frames.lat": "1"}]', name="eol.json")
 
 
