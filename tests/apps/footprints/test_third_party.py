@@ -55,3 +55,23 @@ def test_retrieval_never_takes_the_nasa_footprint_for_ours():
     assert created and footprint.source == FootprintSource.RETRIEVAL and _current(photo) == footprint
     nasa.refresh_from_db()
     assert not nasa.is_current
+
+
+def test_rest_and_stac_filter_by_the_nasa_ml_source():
+    from rest_framework.test import APIClient
+
+    only_nasa, both = photo_create(), photo_create()
+    nasa = footprint_add(photo=only_nasa, corners=SQUARE, source=FootprintSource.NASA_ML)
+    footprint_add(photo=both, corners=SQUARE, source=FootprintSource.NASA_ML)
+    footprint_create(both, source=FootprintSource.IMPORTED)
+    api = APIClient()
+
+    listed = api.get("/api/v1/footprints", {"source": "nasa_ml"}).json()["features"]
+    assert [(f["id"], f["properties"]["source"]) for f in listed] == [(nasa.pk, "nasa_ml")]  # current ones
+    history = api.get(f"/api/v1/photos/{both.photo_id}/footprints").json()["features"]
+    assert sorted(f["properties"]["source"] for f in history) == ["imported", "nasa_ml"]
+    assert api.get("/api/v1/footprints", {"source": "nasa_machine"}).status_code == 400
+
+    search = api.get("/stac/search", {"filter-lang": "cql2-text", "filter": "\"astroloc:source\" = 'nasa_ml'"})
+    assert search.status_code == 200, search.content
+    assert [f["properties"]["astroloc:source"] for f in search.json()["features"]] == ["nasa_ml"]
