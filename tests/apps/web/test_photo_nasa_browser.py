@@ -24,7 +24,8 @@ def test_photo_page_shows_our_footprint_beside_nasas(live_server, page, screensh
     truth = json.loads((synth_tiny / "truth" / "photos.json").read_text())[0]
     photo = photo_create(truth["photo_id"], status=PhotoStatus.LOCALIZED, feature_text="Synthetic dune field",
                          geographic_name="SYNTHETIC EARTH", sun_azimuth_deg=112.0, sun_elevation_deg=54.0,
-                         source_url="https://eol.jsc.nasa.gov/DatabaseImages/ESC/large/ISS064/ISS064-E-513.JPG")
+                         source_url=f"https://eol.jsc.nasa.gov/DatabaseImages/ESC/large/{truth['photo_id'][:6]}/"
+                                    f"{truth['photo_id']}.JPG")
     photo.web_image.save(f"{truth['photo_id']}-web.jpg", ContentFile(_jpeg(synth_tiny / truth["path"], 800)))
     ours_corners = [tuple(c) for c in truth["footprint"]]
     # NASA's machine footprint: about right, a little shifted and larger, as a coarse estimate is.
@@ -49,6 +50,6 @@ def test_photo_page_shows_our_footprint_beside_nasas(live_server, page, screensh
     section = page.locator("#footprint-comparison").inner_text()
     assert "Auto-label" in section and "NASA machine footprint" in section
     page.wait_for_function("document.querySelector('img.leaflet-warped-image')?.style.transform.startsWith('matrix3d')")
-    page.locator("#photo-map").scroll_into_view_if_needed()
+    page.set_viewport_size({"width": 1366, "height": 1500})  # the map, the comparison and the metadata in one shot
     page.screenshot(path=str(screenshot_dir / "photo-nasa-ml-comparison.png"), full_page=True)
     assert page.console_errors == [] and page.failed_requests == []

@@ -35,7 +35,7 @@
     return "#d73027";
   }
 
-  const SOURCE_OUTLINE = { manual: "#2b59c3", imported: "#7b3294", nasa_ml: "#008b8b" };
+  const SOURCE_OUTLINE = { manual: "#2b59c3", imported: "#7b3294", nasa_ml: "#e7298a" };
   const SOURCE_DASH = { nasa_ml: "6 4" };  // a third party's footprint, not ours
 
   /** Fill by confidence, outline by source (manual / imported / NASA's machine footprint stand out). */
