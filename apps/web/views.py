@@ -139,7 +139,7 @@ def batch_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         "to_label": len(next_steps.get("label", [])), "to_localize": len(next_steps.get("localize", [])),
         "summary": report.get("summary"), "files": report.get("files", []),
         "uploaded": report.get("uploaded", []), "error": report.get("error", ""),
-        "warnings": report.get("warnings", []),
+        "warnings": report.get("warnings", []), "attention": report.get("attention", []),
     })
 
 
