@@ -278,6 +278,8 @@ def _row_values(get: dict[str, str], labels: dict[str, str], *, base_url: str) -
         if name in get:
             out[name] = get[name]
     url = _source_url(get, base_url)
+    if url and len(url) > 1000:
+        raise ValueError(f"the file's URL is {len(url)} characters long; at most 1000 are kept")
     if url:
         out["source_url"] = url
     return out

@@ -72,7 +72,7 @@ class Photo(models.Model):
     feature_text = models.TextField(blank=True, default="", help_text="NASA's feature / place description.")
     geographic_name = models.CharField(max_length=128, blank=True, default="",
                                        help_text="NASA's geographic name (EOL frames.geon), e.g. a country.")
-    source_url = models.URLField(max_length=1000, blank=True, default="",
+    source_url = models.CharField(max_length=1000, blank=True, default="",
                                  help_text="Where the file comes from (a URL column, or EOL images.directory + "
                                            "images.filename).")
     batch = models.ForeignKey(Batch, null=True, blank=True, on_delete=models.SET_NULL, related_name="photos")

@@ -220,16 +220,22 @@ def _plan_downloads(plan: ImportPlan, batch: Batch) -> None:
     assert plan.csv is not None
     given = {plan.csv.find(filename=item.parts[-1], photo_ids=[filename_photo_id(item.parts)])
              for item in plan.items}
+    planned: dict[str, int] = {}  # URL -> the line that downloads it
     for line, values in plan.csv.rows.items():
         if line in given:
             continue
         url = values.get("source_url")
+        problem = None
         if not url:
-            plan.refused.append({
-                "name": f"{plan.csv.name} line {line}", "code": "no_url", "photo_id": values["photo_id"],
-                "csv_line": line, "message": "the row names no file to download: give a URL column, or EOL's "
-                                             "images.directory and images.filename"})
+            problem = ("no_url", "the row names no file to download: give a URL column, or EOL's images.directory "
+                                 "and images.filename")
+        elif url in planned:
+            problem = ("duplicate_url", f"the same URL as line {planned[url]}; downloaded once, for that row")
+        if problem:
+            plan.refused.append({"name": f"{plan.csv.name} line {line}", "code": problem[0], "message": problem[1],
+                                 "photo_id": values["photo_id"], "csv_line": line})
             continue
+        planned[url] = line
         width, height = values.get("declared_width"), values.get("declared_height")
         plan.downloads.append(photo_download_plan(
             batch_id=batch.pk, line=line, url=url, photo_id=values["photo_id"],
@@ -369,7 +375,7 @@ def photo_import(
         photo.nadir_point = lonlat_point(*metadata["nadir"])
     if metadata.get("center"):
         photo.center_point = lonlat_point(*metadata["center"])
-    photo.camera = photo.camera[:64]
+    photo.camera, photo.geographic_name = photo.camera[:64], photo.geographic_name[:128]
     web = derivative_jpeg(decoded.image, max_side=settings.ASTROLOC_WEB_IMAGE_PX)
     thumb = derivative_jpeg(decoded.image, max_side=settings.ASTROLOC_THUMBNAIL_PX, quality=80)
     names = [

@@ -18,6 +18,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='photo',
             name='source_url',
-            field=models.URLField(blank=True, default='', help_text='Where the file comes from (a URL column, or EOL images.directory + images.filename).', max_length=1000),
+            field=models.CharField(blank=True, default='', help_text='Where the file comes from (a URL column, or EOL images.directory + images.filename).', max_length=1000),
         ),
     ]

@@ -148,3 +148,13 @@ def test_import_photos_command_takes_a_manifest(loopback, capsys):
 
     assert Photo.objects.count() == 2
     assert "'downloaded': 2" in capsys.readouterr().out
+
+
+def test_rows_without_a_url_or_repeating_one_are_reported_not_fetched_twice(loopback, tmp_path, archive):
+    url = archive.url + PATH_513
+    batch = _run(_manifest(tmp_path, [("ISS064-E-513", url), ("ISS062-E-81917", url), ("ISS050-E-70536", "")]))
+
+    codes = {photo_id: e["code"] for photo_id, e in _refusals(batch).items()}
+    assert codes == {"ISS062-E-81917": "duplicate_url", "ISS050-E-70536": "no_url"}
+    assert archive.gets(PATH_513) == [""]
+    assert list(Photo.objects.values_list("photo_id", flat=True)) == ["ISS064-E-513"]
