@@ -11,6 +11,7 @@ from apps.footprints.constants import FootprintSource
 from apps.footprints.services import footprint_add, footprint_iou
 from apps.imagery.services import TilingParameters, mosaic_ingest
 from apps.photos.constants import PhotoStatus
+from tests.apps.web.browser_checks import axe_violations
 from tests.apps.web.site_data import _jpeg
 from tests.factories import photo_create
 
@@ -53,3 +54,4 @@ def test_photo_page_shows_our_footprint_beside_nasas(live_server, page, screensh
     page.set_viewport_size({"width": 1366, "height": 1500})  # the map, the comparison and the metadata in one shot
     page.screenshot(path=str(screenshot_dir / "photo-nasa-ml-comparison.png"), full_page=True)
     assert page.console_errors == [] and page.failed_requests == []
+    assert axe_violations(page) == []
