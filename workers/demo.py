@@ -30,7 +30,7 @@ from apps.imagery.services import TilingParameters, mosaic_ingest  # noqa: E402
 from apps.models_registry.models import ModelVersion  # noqa: E402
 from apps.models_registry.selectors import model_version_active, tiles_without_embeddings  # noqa: E402
 from apps.photos.models import Batch, Photo  # noqa: E402
-from apps.photos.selectors import photos_to_label  # noqa: E402
+from apps.photos.selectors import has_own_footprint, photos_to_label  # noqa: E402
 from apps.photos.services import batch_create  # noqa: E402
 from ml.geo import polygon_iou  # noqa: E402
 from ml.synth.config import get_preset  # noqa: E402
@@ -146,7 +146,7 @@ def stage_embed() -> None:
 def stage_localize() -> None:
     """Every demo photo still without a footprint: retrieval (with its prior) + verification."""
     batch = Batch.objects.filter(name=DEMO_BATCH_NAME).first()
-    pending = Photo.objects.filter(batch=batch).exclude(footprints__is_current=True)
+    pending = Photo.objects.filter(batch=batch).exclude(has_own_footprint())
     if batch is None or model_version_active() is None or not pending.filter(status="imported").exists():
         follow(None, "localize photos")
         return
