@@ -24,6 +24,8 @@ urlpatterns = [
     path("photos/<str:photo_id>", views.PhotoDetailView.as_view(), name="photo-detail"),
     path("photos/<str:photo_id>/footprints", views.PhotoFootprintsView.as_view(), name="photo-footprints"),
     path("photos/<str:photo_id>/files/<str:kind>", views.PhotoFileView.as_view(), name="photo-file"),
+    path("photos/<str:photo_id>/georeferenced.<str:fmt>", views.PhotoGeoreferencedView.as_view(),
+         name="photo-georeferenced"),
     path("batches", views.BatchListView.as_view(), name="batch-list"),
     path("batches/<int:pk>", views.BatchDetailView.as_view(), name="batch-detail"),
     path("jobs", views.JobListView.as_view(), name="job-list"),
