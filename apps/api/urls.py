@@ -17,6 +17,7 @@ urlpatterns = [
     path("auth/tokens/<int:pk>", views.TokenDetailView.as_view(), name="token-detail"),
     path("footprints", views.FootprintListView.as_view(), name="footprint-list"),
     path("footprints/search", views.FootprintSearchView.as_view(), name="footprint-search"),
+    path("footprints/export.<str:fmt>", views.FootprintExportView.as_view(), name="footprint-export"),
     path("footprints/<int:pk>", views.FootprintDetailView.as_view(), name="footprint-detail"),
     path("footprints/<int:pk>/reject", views.FootprintRejectView.as_view(), name="footprint-reject"),
     path("photos", views.PhotoListView.as_view(), name="photo-list"),

@@ -1,8 +1,9 @@
 """REST API v1 views: thin; parsing in serializers, reads in selectors, writes in services."""
 
 from django.contrib.auth import authenticate, login, logout
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import permissions, serializers, status
@@ -25,6 +26,7 @@ from apps.api.services import token_create, token_revoke
 from apps.core.constants import JobKind
 from apps.core.selectors import job_get, job_list
 from apps.core.services import job_cancel
+from apps.footprints.bulk_export import EXPORT_FORMATS, export_stream, export_to_file
 from apps.footprints.downloads import georeferenced_file
 from apps.footprints.selectors import (
     footprint_feature_text,
@@ -130,6 +132,30 @@ class FootprintSearchView(APIView):
             lambda p: footprints_filtered(user=request.user, filters=p.to_filter(current_only=not history)),
             feature=footprint_feature_text(), orderings=FOOTPRINT_ORDERINGS, default_order="id",
         )
+
+
+class FootprintExportView(APIView):
+    """The filtered footprints (the list's filters; no paging) as a file for GIS tools, streamed: ``.gpkg``
+    (GeoPackage), ``.fgb`` (FlatGeobuf), ``.kml`` or ``.csv`` (WKT), with the photo metadata as attributes."""
+
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(parameters=[FootprintFilterSerializer, OpenApiParameter("history", bool)],
+                   responses={(200, "application/octet-stream"): OpenApiTypes.BINARY}, tags=["footprints"])
+    def get(self, request, fmt: str):
+        if fmt not in EXPORT_FORMATS:
+            raise NotFound(f"No export format {fmt!r}; use {', '.join(EXPORT_FORMATS)}.")
+        history = request.query_params.get("history", "false").lower() in ("1", "true", "yes")
+        params = _filter_params(request)
+        qs = footprints_filtered(user=request.user, filters=params.to_filter(current_only=not history))
+        spec = EXPORT_FORMATS[fmt]
+        filename = f"footprints-{timezone.now():%Y%m%d-%H%M%S}.{spec.extension}"
+        if spec.driver:
+            response = FileResponse(export_to_file(qs, fmt), content_type=spec.media_type)
+        else:
+            response = StreamingHttpResponse(export_stream(qs, fmt), content_type=spec.media_type)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
 
 
 class FootprintDetailView(APIView):

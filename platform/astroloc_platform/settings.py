@@ -252,6 +252,10 @@ ASTROLOC_TILE_INGEST_MAX_TILES = env.int("ASTROLOC_TILE_INGEST_MAX_TILES", defau
 # A COG by URL (manage.py ingest_tiles --cog): the most bytes one ingest may read from the file, all range
 # requests together (each request also obeys ASTROLOC_FETCH_MAX_BYTES).
 ASTROLOC_COG_MAX_BYTES = env.int("ASTROLOC_COG_MAX_BYTES", default=4 * 1024**3)
+# Bulk footprint exports (/api/v1/footprints/export.{gpkg,fgb,kml,csv}): GeoPackage and FlatGeobuf are built by
+# ogr2ogr in a temporary folder under this directory (empty: the system's temporary directory), within this time.
+ASTROLOC_EXPORT_TMP_DIR = env.str("ASTROLOC_EXPORT_TMP_DIR", default="") or None
+ASTROLOC_EXPORT_TIMEOUT_SECONDS = env.int("ASTROLOC_EXPORT_TIMEOUT_SECONDS", default=600)
 
 LEAFLET_CONFIG = {
     "DEFAULT_CENTER": (20.0, 0.0),
