@@ -288,8 +288,9 @@ class PhotoGeoreferencedView(APIView):
             .select_related("photo").first()
         if footprint is None:
             raise NotFound(f"Photo {photo_id} is not localized: it has no current footprint.")
+        image_kind = "web" if photo.web_image else "original"
         image_url = request.build_absolute_uri(
-            reverse("api:photo-file", kwargs={"photo_id": photo.photo_id, "kind": "web" if photo.web_image else "original"}))
+            reverse("api:photo-file", kwargs={"photo_id": photo.photo_id, "kind": image_kind}))
         try:
             output = georeferenced_file(footprint=footprint, fmt=fmt, kind=request.query_params.get("kind"),
                                         image_url=image_url)

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
 import numpy as np
-import rasterio
 from affine import Affine
 from PIL import Image
 from rasterio.control import GroundControlPoint
@@ -203,6 +202,7 @@ def world_file_zip(*, name: str, jpeg: bytes, size: tuple[int, int], corners: Se
         archive.writestr(zipfile.ZipInfo(f"{name}.jpg"), jpeg)
         archive.writestr(f"{name}.jgw", "".join(f"{v:.10f}\n" for v in lines))
         archive.writestr(f"{name}.prj", WEB_MERCATOR.to_wkt(version=WktVersion.WKT1_ESRI))
-        archive.writestr(f"{name}.jpg.aux.xml", f"<PAMDataset><SRS>{escape(WEB_MERCATOR.to_wkt())}</SRS></PAMDataset>\n")
+        archive.writestr(f"{name}.jpg.aux.xml",
+                         f"<PAMDataset><SRS>{escape(WEB_MERCATOR.to_wkt())}</SRS></PAMDataset>\n")
         archive.writestr("README.txt", readme)
     return WorldFile(buffer.getvalue(), max_error_px)

@@ -60,8 +60,8 @@ __all__ = [
     "mosaic_ingest_tiles",
     "mosaic_raster_path",
     "mosaic_start",
-    "tile_cells_taken",
     "stac_asset_href",
+    "tile_cells_taken",
     "tiles_store",
 ]
 
