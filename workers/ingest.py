@@ -106,6 +106,7 @@ def _ingest(ctx: JobContext, mosaic_id: int, tiling: TilingParameters) -> dict[s
         batch: list[StoredTile] = []
         for image in source.images(zoom):
             seen += 1
+            ctx.progress(min(seen / total, 0.99), f"zoom {zoom}: {mine + len(batch)} images cut")
             owner = taken.get((image.x, image.y))
             if owner is not None:
                 counters.covered_elsewhere += owner != mosaic.pk
@@ -116,7 +117,6 @@ def _ingest(ctx: JobContext, mosaic_id: int, tiling: TilingParameters) -> dict[s
                 mine += tiles_store(mosaic=mosaic, span=tiling.span, size_px=tiling.stored_size_px, ext=ext,
                                     tiles=batch)
                 batch = []
-                ctx.progress(min(seen / total, 0.99), f"zoom {zoom}: {mine} images stored")
         mine += tiles_store(mosaic=mosaic, span=tiling.span, size_px=tiling.stored_size_px, ext=ext, tiles=batch)
         counters.per_zoom[str(zoom)] = mine
         done_zooms.add(zoom)

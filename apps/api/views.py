@@ -27,7 +27,7 @@ from apps.core.constants import JobKind
 from apps.core.selectors import job_get, job_list
 from apps.core.services import job_cancel
 from apps.footprints.bulk_export import EXPORT_FORMATS, export_stream, export_to_file
-from apps.footprints.downloads import georeferenced_file
+from apps.footprints.downloads import PhotoUndecodable, georeferenced_file
 from apps.footprints.selectors import (
     footprint_feature_text,
     footprint_history,
@@ -298,6 +298,8 @@ class PhotoGeoreferencedView(APIView):
             raise ApiError(str(exc), fields={"kind": [str(exc)]}) from exc
         except FileNotFoundError as exc:
             raise NotFound(f"The original file of {photo_id} is missing from storage.") from exc
+        except PhotoUndecodable as exc:
+            raise ApiConflict(str(exc), code="undecodable") from exc
         response = HttpResponse(output.content, content_type=output.content_type)
         response["Content-Disposition"] = f'attachment; filename="{output.filename}"'
         for name, value in output.headers.items():

@@ -18,7 +18,7 @@ from apps.core.geo import polygon_corners
 from apps.footprints import georef
 from apps.footprints.models import Footprint
 
-__all__ = ["GEOREF_FORMATS", "GeorefFile", "georeferenced_file"]
+__all__ = ["GEOREF_FORMATS", "GeorefFile", "PhotoUndecodable", "georeferenced_file"]
 
 #: format -> (kinds, media type). ``tif`` has two kinds: ``warped`` (EPSG:3857, alpha) and ``gcps``.
 GEOREF_FORMATS: dict[str, tuple[tuple[str, ...], str]] = {
@@ -37,11 +37,18 @@ class GeorefFile:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+class PhotoUndecodable(Exception):
+    """The photo's original file is not an image Pillow can decode, so nothing can be placed on the map."""
+
+
 def _photo_image(footprint: Footprint) -> tuple[Image.Image, bytes]:
     with footprint.photo.image.open("rb") as fh:
         original = fh.read()
-    image = Image.open(io.BytesIO(original))
-    image.load()
+    try:
+        image = Image.open(io.BytesIO(original))
+        image.load()
+    except (OSError, Image.DecompressionBombError) as exc:
+        raise PhotoUndecodable(f"The original file of {footprint.photo.photo_id} cannot be decoded ({exc}).") from exc
     return image, original
 
 

@@ -313,13 +313,14 @@ def stac_asset_href(*, item_url: str, asset: str) -> str:
     result = fetch_with_retries(lambda: fetch_bytes(item_url, policy_from_settings(max_bytes=_STAC_ITEM_MAX_BYTES)))
     try:
         item = json.loads(result.content)
-        href = item["assets"][asset]["href"]
-    except (ValueError, KeyError, TypeError) as exc:
-        assets = ", ".join(item.get("assets", {})) if isinstance(locals().get("item"), dict) else ""
-        raise ValueError(f"{item_url}: not a STAC item with an asset {asset!r}"
-                         f"{f' (it has: {assets})' if assets else ''}.") from exc
+    except ValueError as exc:
+        raise ValueError(f"{item_url}: not JSON, so not a STAC item ({exc}).") from exc
+    assets = item.get("assets") if isinstance(item, dict) else None
+    entry = assets.get(asset) if isinstance(assets, dict) else None
+    href = entry.get("href") if isinstance(entry, dict) else None
     if not isinstance(href, str) or not href:
-        raise ValueError(f"{item_url}: asset {asset!r} has no href.")
+        names = ", ".join(assets) if isinstance(assets, dict) else "none"
+        raise ValueError(f"{item_url}: the STAC item has no asset {asset!r} with an href (its assets: {names}).")
     return urljoin(result.url, href)
 
 

@@ -207,6 +207,10 @@ def test_downloads_follow_photo_visibility_and_need_a_footprint(client, client_f
     photo, _ = _localized("ISS064-E-109", OBLIQUE)
     assert b"unknown kind" in _get(client, photo, "tif?kind=nope", status=400).content
     assert b"unknown format" in _get(client, photo, "png", status=400).content
+    broken = photo_create("ISS064-E-111")  # its "original" is a few bytes of text
+    footprint_add(photo=broken, corners=_lonlat(OBLIQUE), source=FootprintSource.MANUAL)
+    assert b"cannot be decoded" in _get(client, broken, "tif", status=409).content
+    assert _get(client, broken, "kml").content.startswith(b"<?xml")  # needs no pixels
 
 
 def test_stac_item_and_photo_page_offer_the_downloads(client):

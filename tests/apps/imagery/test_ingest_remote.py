@@ -6,6 +6,7 @@ database images, pixel for pixel from PNG tiles, within JPEG tolerance from JPEG
 """
 
 import io
+import json
 import subprocess
 from pathlib import Path
 
@@ -62,6 +63,11 @@ def imagery(tmp_path_factory) -> Path:
             Image.fromarray(image.image).save(path, fmt, **({"quality": 90} if fmt == "JPEG" else {}))
     rasterio.shutil.copy(root / "mosaic.tif", root / "mosaic_cog.tif", driver="COG", COMPRESS="DEFLATE",
                          BLOCKSIZE=256)
+    (root / "stac").mkdir()
+    (root / "stac" / "item.json").write_text(json.dumps({
+        "type": "Feature", "stac_version": "1.0.0", "id": "mosaic", "geometry": None, "properties": {},
+        "links": [], "assets": {"visual": {"href": "../mosaic_cog.tif", "type": "image/tiff; application=geotiff"}},
+    }))
     return root
 
 
@@ -194,6 +200,17 @@ def test_cog_by_url_ingests_like_the_file_in_windows(server, imagery):
     got, expected = _images(mosaic), _images(file_mosaic)
     assert set(got) == set(expected) and all(np.array_equal(got[k], expected[k]) for k in expected)
     assert server.log.full_gets == 0 and job.result["fetch"]["requests"] == len(server.log.paths) >= 1
+
+
+def test_stac_item_asset_ingests_the_cog_it_points_to(server, capsys):
+    call_command("ingest_tiles", "--stac-item", f"{server.url}/stac/item.json", "--asset", "visual",
+                 "--zooms", "12", "--span", "2", "--year", "2020", "--in-process")
+
+    mosaic = Mosaic.objects.get()
+    assert mosaic.source_url == f"{server.url}/mosaic_cog.tif" and mosaic.status == MosaicStatus.INGESTED
+    with pytest.raises(CommandError, match="no asset 'analytic' with an href \\(its assets: visual\\)"):
+        call_command("ingest_tiles", "--stac-item", f"{server.url}/stac/item.json", "--asset", "analytic",
+                     "--year", "2021")
 
 
 def test_cog_ingest_stops_at_the_byte_budget(server, settings):
