@@ -159,6 +159,32 @@ def test_tms_tiles_made_by_gdal2tiles(server, imagery, reference):
     _assert_same(_images(mosaic), {k: v for k, v in reference.items() if k[0] == 12})
 
 
+def test_transparent_pixels_of_a_tile_are_nodata(server, imagery):
+    """A tile half transparent (its RGB under the alpha left as is) counts 1/8 of a 2 x 2 image as nodata:
+    black there, and the image dropped when the nodata threshold is below 1/8."""
+    x, y = X0 + 1, Y0 + 1
+    folder = imagery / "alpha" / "12"
+    for source in (imagery / "xyz" / "12").rglob("*.png"):
+        target = folder / source.parent.name / source.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        rgba = np.asarray(Image.open(source).convert("RGBA")).copy()
+        if (int(source.parent.name), int(source.stem)) == (x, y):
+            rgba[:, :128, 3] = 0
+        Image.fromarray(rgba).save(target)
+    keep = TilingParameters(zooms=(12,), span=2, format="png", max_nodata=0.2)
+    drop = TilingParameters(zooms=(12,), span=2, format="png", max_nodata=0.1)
+    plain = _images(_tiles(server, "/xyz/{z}/{x}/{y}.png", tiling=keep)[0])
+    kept = _images(_tiles(server, "/alpha/{z}/{x}/{y}.png", year=2021, tiling=keep)[0])
+    dropped = _images(_tiles(server, "/alpha/{z}/{x}/{y}.png", year=2022, tiling=drop)[0])
+
+    touching = {(12, cx, cy) for cx in (x - 1, x) for cy in (y - 1, y)}
+    assert set(kept) == set(plain) and touching <= set(kept)
+    image = kept[(12, x, y)]  # the transparent half is the image's top-left tile's left half
+    assert not image[:256, :128].any() and np.array_equal(image[:, 128:], plain[(12, x, y)][:, 128:])
+    full = {(12, cx, cy) for cx in range(X0, X0 + SIDE_TILES - 1) for cy in range(Y0, Y0 + SIDE_TILES - 1)}
+    assert set(dropped) == full - touching  # edge images (half outside the bbox) and the 4 touching ones go
+
+
 def test_a_second_ingest_is_served_from_the_cache(server, reference):
     _tiles(server, "/xyz/{z}/{x}/{y}.png")
     server.log.reset()
