@@ -257,10 +257,10 @@ def fetch_range(url: str, start: int, length: int, policy: FetchPolicy) -> tuple
         raise FetchRefused(f"{url}: a range of {length:,} bytes is outside 1 .. {policy.max_bytes:,}.")
     final_url, response = _open(url, policy, {"Range": f"bytes={start}-{start + length - 1}"})
     try:
-        if response.status == 416:
-            return b"", start
-        _raise_for_status(final_url, response)
         total = (response.getheader("Content-Range") or "").rpartition("/")[2]
+        if response.status == 416:  # starts at or past the end: "bytes */<size>"
+            return b"", int(total) if total.isdigit() else start
+        _raise_for_status(final_url, response)
         if response.status != 206 or not total.isdigit():
             raise FetchRefused(f"{final_url}: the server does not serve byte ranges (HTTP {response.status}); "
                                "a remote raster must be on a server with Range support.")
