@@ -19,11 +19,15 @@ import tracemalloc
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "astroloc_platform.settings_test")
 os.environ.setdefault("TEST_DATABASE_NAME", "gisio_bench_export")
 
-from django.db import connection
+import django
 
-from apps.footprints.bulk_export import _csv_lines, export_rows, export_stream, export_to_file
-from apps.footprints.models import Footprint
-from tests.benchmarks.footprint_db import load, real_quads
+django.setup()
+
+from django.db import connection  # noqa: E402
+
+from apps.footprints.bulk_export import _csv_lines, export_rows, export_stream, export_to_file  # noqa: E402
+from apps.footprints.models import Footprint  # noqa: E402
+from tests.benchmarks.footprint_db import load, real_quads  # noqa: E402
 
 
 def measure(fn, qs) -> tuple[float, float, int]:
