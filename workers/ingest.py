@@ -126,7 +126,8 @@ def _ingest(ctx: JobContext, mosaic_id: int, tiling: TilingParameters) -> dict[s
         ctx.save_partial(min(seen / total, 0.99), f"zoom {zoom} done: {mine} images")
         logger.info("ingest %s: zoom %d, %d images in %.2fs", mosaic_id, zoom, mine, time.monotonic() - zoom_started)
 
-    # Overview tiles (zoom 0 up to the coarsest stored zoom) are built here, once, for every source kind.
+    # Overviews: the overview builder (zoom 0 up to the coarsest stored zoom) is called here, once, for every
+    # source (file, COG, tile service): after the last zoom is stored, before the mosaic is marked ingested.
     mosaic = mosaic_finish(mosaic=mosaic)
     seconds = time.monotonic() - started
     return {

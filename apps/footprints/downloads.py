@@ -67,7 +67,8 @@ def georeferenced_file(*, footprint: Footprint, fmt: str, kind: str | None = Non
     """The ``fmt`` (``tif``, ``kmz``, ``kml``, ``zip``) download of ``footprint``'s photo.
 
     ``kind`` picks the GeoTIFF (``warped``: default, or ``gcps``); ``image_url`` is where a plain KML points
-    for the image (the KMZ carries it). Raises ``ValueError`` for an unknown format or kind.
+    for the image (the KMZ carries it). Raises ``ValueError`` for an unknown format or kind, and
+    :class:`PhotoUndecodable` when the original is not a readable image.
     """
     if fmt not in GEOREF_FORMATS:
         raise ValueError(f"unknown format {fmt!r}; use {', '.join(GEOREF_FORMATS)}.")
