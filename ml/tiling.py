@@ -12,7 +12,7 @@ only need the records this module yields, storage is the caller's business.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,7 +63,7 @@ class RasterError(ValueError):
 class RasterInfo:
     """What the ingestion needs to know about a mosaic before cutting it."""
 
-    path: Path
+    path: Path | str
     crs: str
     width: int
     height: int
@@ -89,22 +89,25 @@ class DatabaseImage:
         return GridCell(self.zoom, self.x, self.y, self.span)
 
 
-def open_raster(path: str | Path, **open_options) -> rasterio.DatasetReader:
+def open_raster(path: str | Path, *, opener: Callable | None = None, **open_options) -> rasterio.DatasetReader:
     """Open ``path`` as a GeoTIFF only, after checking it can be a mosaic; raises :class:`RasterError`.
 
     Only the GTiff driver is allowed: a VRT (XML) renamed to .tif could otherwise make GDAL read any
-    file on the server. The magic bytes are checked before GDAL sees the file at all.
+    file on the server. The magic bytes are checked before GDAL sees the file at all. ``opener`` (a URL's
+    file opener, for rasterio) reads a remote raster through the caller's own bounded fetch; ``path`` is
+    then that URL, passed on untouched.
     """
-    path = Path(path)
+    if opener is None:
+        path = Path(path)
     try:
-        with path.open("rb") as fh:
+        with (Path(path).open("rb") if opener is None else opener(path, "rb")) as fh:
             magic = fh.read(4)
     except OSError as exc:
-        raise RasterError(f"{path}: cannot be read ({exc.strerror}).") from exc
+        raise RasterError(f"{path}: cannot be read ({exc.strerror or exc}).") from exc
     if magic not in _TIFF_MAGIC:
         raise RasterError(f"{path}: not a GeoTIFF (no TIFF signature). Provide a GeoTIFF or COG mosaic.")
     try:
-        ds = rasterio.open(path, driver="GTiff", **open_options)
+        ds = rasterio.open(path, driver="GTiff", opener=opener, **open_options)
     except RasterioError as exc:
         raise RasterError(f"{path}: GDAL cannot open it as a GeoTIFF ({exc}).") from exc
     try:
@@ -135,11 +138,11 @@ def _validate(ds: rasterio.DatasetReader, path: Path) -> None:
         )
 
 
-def inspect_raster(path: str | Path) -> RasterInfo:
+def inspect_raster(path: str | Path, *, opener: Callable | None = None) -> RasterInfo:
     """Validate a mosaic and describe it (CRS, size, lon/lat bounds, overviews)."""
-    with open_raster(path) as ds:
+    with open_raster(path, opener=opener) as ds:
         return RasterInfo(
-            path=Path(path),
+            path=Path(path) if opener is None else path,
             crs=ds.crs.to_string(),
             width=ds.width,
             height=ds.height,
@@ -173,13 +176,14 @@ def cut_database_images(
     max_nodata: float = 0.5,
     bounds: Bounds | None = None,
     resampling: Resampling = Resampling.bilinear,
+    opener: Callable | None = None,
 ) -> Iterator[DatabaseImage]:
     """Yield the database images of ``path`` on the XYZ grid, zoom by zoom, row by row.
 
     ``out_size`` is the side of each image in pixels (default span * 256, the native XYZ resolution); it
     must be a multiple of ``span`` so that images land on whole pixels of the zoom's grid. Images with more
     than ``max_nodata`` of their area outside the raster (or on its nodata) are skipped. ``bounds``
-    (lon/lat) restricts the cut to part of the raster.
+    (lon/lat) restricts the cut to part of the raster. ``opener``: as for :func:`open_raster`.
     """
     out_size = span * TILE_PX if out_size is None else out_size
     if out_size <= 0 or out_size % span:
@@ -187,7 +191,7 @@ def cut_database_images(
     if not 0.0 <= max_nodata <= 1.0:
         raise ValueError(f"max_nodata must be within [0, 1], got {max_nodata}.")
     px_per_tile = out_size // span
-    with open_raster(path) as src:
+    with open_raster(path, opener=opener) as src:
         area = _lonlat_bounds(src)
         if bounds is not None:
             area = _intersect(area, bounds)
@@ -202,7 +206,7 @@ def cut_database_images(
         target_res = tile_size_m(zoom) / px_per_tile
         level = _overview_level(overview_factors, native_res, target_res)
         options = {} if level is None else {"overview_level": level}
-        with open_raster(path, **options) as src:
+        with open_raster(path, opener=opener, **options) as src:
             yield from _cut_zoom(src, cells, zoom, span, px_per_tile, max_nodata, resampling)
 
 

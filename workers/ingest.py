@@ -1,9 +1,11 @@
 """The `ingest` job: cut a satellite mosaic into database images on the XYZ grid and store them.
 
-The raster is validated first (``ml.tiling.inspect_raster``: GeoTIFF driver only, with a CRS, sane size,
-8-bit, 1/3/4 bands), so bad input fails before anything is written, with the reason on the job and on
-the Mosaic row. Then each zoom is cut through a warped view in EPSG:3857, window by window (never the
-whole raster in memory), and stored through ``apps.imagery.services.tiles_store`` in small batches.
+The source (``workers/ingest_sources.py``: a local GeoTIFF or a COG by URL; ``workers/ingest_tiles.py``: a
+tile service) is validated first (``ml.tiling.inspect_raster``: GeoTIFF driver only, with a CRS, sane size,
+8-bit, 1/3/4 bands; for a tile service, the template and the number of tiles), so bad input fails before
+anything is written, with the reason on the job and on the Mosaic row. Then each zoom is cut through a
+warped view in EPSG:3857, window by window (never the whole raster in memory), or assembled from the
+service's tiles, and stored through ``apps.imagery.services.tiles_store`` in small batches.
 
 Bands: 1 band is grey and stored as R = G = B; 3 bands are stored as RGB in band order; of 4 bands the
 first three are RGB and the fourth is not stored (an alpha band, if tagged so, is the validity mask, so
@@ -18,27 +20,25 @@ import io
 import logging
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from celery import shared_task
 from PIL import Image
 
-from apps.core.services import JobInputError
+from apps.imagery.constants import MosaicSource
 from apps.imagery.models import Mosaic
 from apps.imagery.services import (
-    MosaicInfo,
     StoredTile,
     TilingParameters,
     mosaic_fail,
     mosaic_finish,
-    mosaic_raster_path,
     mosaic_start,
     tile_cells_taken,
     tiles_store,
 )
 from ml.geo import grid_cells
-from ml.tiling import RasterError, cut_database_images, inspect_raster
+from workers.ingest_sources import IngestInputError, IngestSource, cog_source, file_source
+from workers.ingest_tiles import tile_service_source
 from workers.jobs import JobContext, run_job
 
 __all__ = ["IngestInputError", "encode_image", "ingest", "ingest_mosaic"]
@@ -46,10 +46,7 @@ __all__ = ["IngestInputError", "encode_image", "ingest", "ingest_mosaic"]
 logger = logging.getLogger(__name__)
 
 STORE_BATCH = 32
-
-
-class IngestInputError(JobInputError):
-    """The raster cannot be ingested; the message names the file, the reason and what to do."""
+SOURCES = {MosaicSource.FILE: file_source, MosaicSource.COG: cog_source, MosaicSource.TILES: tile_service_source}
 
 
 @dataclass
@@ -70,22 +67,6 @@ def encode_image(rgb, fmt: str) -> bytes:
     return buffer.getvalue()
 
 
-def _inspect(path: Path) -> MosaicInfo:
-    if not path.is_file():
-        raise IngestInputError(f"{path}: the raster file is missing; register the mosaic again.")
-    if path.stat().st_size == 0:
-        raise IngestInputError(f"{path}: empty file (0 bytes). Provide a GeoTIFF or COG mosaic.")
-    try:
-        info = inspect_raster(path)
-    except RasterError as exc:
-        raise IngestInputError(str(exc)) from exc
-    lon_min, lat_min, lon_max, lat_max = info.bounds_lonlat
-    if lon_min >= lon_max or lat_min >= lat_max:
-        raise IngestInputError(f"{path}: the raster lies outside the Web Mercator square (|lat| > 85.05).")
-    return MosaicInfo(crs=info.crs, width=info.width, height=info.height, band_count=info.count,
-                      bounds_lonlat=info.bounds_lonlat)
-
-
 def ingest_mosaic(ctx: JobContext) -> dict[str, Any]:
     """Job body: validate, then cut and store every zoom not yet done; returns the job's result."""
     mosaic_id = int(ctx.parameters["mosaic_id"])
@@ -100,13 +81,13 @@ def ingest_mosaic(ctx: JobContext) -> dict[str, Any]:
 def _ingest(ctx: JobContext, mosaic_id: int, tiling: TilingParameters) -> dict[str, Any]:
     started = time.monotonic()
     mosaic = Mosaic.objects.get(pk=mosaic_id)
-    path = mosaic_raster_path(mosaic=mosaic)
-    info = _inspect(path)
+    source: IngestSource = SOURCES[mosaic.source](mosaic, tiling, ctx.parameters)
+    info = source.info
     mosaic = mosaic_start(mosaic_id=mosaic_id, info=info)
-    logger.info("ingest %s: %s %dx%d %s validated in %.2fs", mosaic_id, path.name, info.width, info.height,
+    logger.info("ingest %s: %s %dx%d %s validated in %.2fs", mosaic_id, source.label, info.width, info.height,
                 info.crs, time.monotonic() - started)
 
-    expected = {z: len(grid_cells(info.bounds_lonlat, z, tiling.span)) for z in tiling.zooms}
+    expected = {z: len(grid_cells(source.area, z, tiling.span)) for z in tiling.zooms}
     total = max(sum(expected.values()), 1)
     done_zooms = set(ctx.partial.get("done_zooms", []))
     counters = _Counters(
@@ -123,9 +104,9 @@ def _ingest(ctx: JobContext, mosaic_id: int, tiling: TilingParameters) -> dict[s
         taken = tile_cells_taken(year=mosaic.year, span=tiling.span, zoom=zoom)
         mine = sum(1 for owner in taken.values() if owner == mosaic.pk)
         batch: list[StoredTile] = []
-        for image in cut_database_images(path, zooms=[zoom], span=tiling.span, out_size=tiling.stored_size_px,
-                                         max_nodata=tiling.max_nodata):
+        for image in source.images(zoom):
             seen += 1
+            ctx.progress(min(seen / total, 0.99), f"zoom {zoom}: {mine + len(batch)} images cut")
             owner = taken.get((image.x, image.y))
             if owner is not None:
                 counters.covered_elsewhere += owner != mosaic.pk
@@ -136,7 +117,6 @@ def _ingest(ctx: JobContext, mosaic_id: int, tiling: TilingParameters) -> dict[s
                 mine += tiles_store(mosaic=mosaic, span=tiling.span, size_px=tiling.stored_size_px, ext=ext,
                                     tiles=batch)
                 batch = []
-                ctx.progress(min(seen / total, 0.99), f"zoom {zoom}: {mine} images stored")
         mine += tiles_store(mosaic=mosaic, span=tiling.span, size_px=tiling.stored_size_px, ext=ext, tiles=batch)
         counters.per_zoom[str(zoom)] = mine
         done_zooms.add(zoom)
@@ -146,9 +126,13 @@ def _ingest(ctx: JobContext, mosaic_id: int, tiling: TilingParameters) -> dict[s
         ctx.save_partial(min(seen / total, 0.99), f"zoom {zoom} done: {mine} images")
         logger.info("ingest %s: zoom %d, %d images in %.2fs", mosaic_id, zoom, mine, time.monotonic() - zoom_started)
 
+    # Overviews: the overview builder (zoom 0 up to the coarsest stored zoom) is called here, once, for every
+    # source (file, COG, tile service): after the last zoom is stored, before the mosaic is marked ingested.
     mosaic = mosaic_finish(mosaic=mosaic)
     seconds = time.monotonic() - started
     return {
+        "source": mosaic.source,
+        "fetch": source.stats(),
         "mosaic_id": mosaic.pk,
         "tile_count": mosaic.tile_count,
         "per_zoom": counters.per_zoom,

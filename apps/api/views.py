@@ -1,7 +1,9 @@
 """REST API v1 views: thin; parsing in serializers, reads in selectors, writes in services."""
 
 from django.contrib.auth import authenticate, login, logout
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import permissions, serializers, status
@@ -24,6 +26,8 @@ from apps.api.services import token_create, token_revoke
 from apps.core.constants import JobKind
 from apps.core.selectors import job_get, job_list
 from apps.core.services import job_cancel
+from apps.footprints.bulk_export import EXPORT_FORMATS, export_stream, export_to_file
+from apps.footprints.downloads import PhotoUndecodable, georeferenced_file
 from apps.footprints.selectors import (
     footprint_feature_text,
     footprint_history,
@@ -128,6 +132,30 @@ class FootprintSearchView(APIView):
             lambda p: footprints_filtered(user=request.user, filters=p.to_filter(current_only=not history)),
             feature=footprint_feature_text(), orderings=FOOTPRINT_ORDERINGS, default_order="id",
         )
+
+
+class FootprintExportView(APIView):
+    """The filtered footprints (the list's filters; no paging) as a file for GIS tools, streamed: ``.gpkg``
+    (GeoPackage), ``.fgb`` (FlatGeobuf), ``.kml`` or ``.csv`` (WKT), with the photo metadata as attributes."""
+
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(parameters=[FootprintFilterSerializer, OpenApiParameter("history", bool)],
+                   responses={(200, "application/octet-stream"): OpenApiTypes.BINARY}, tags=["footprints"])
+    def get(self, request, fmt: str):
+        if fmt not in EXPORT_FORMATS:
+            raise NotFound(f"No export format {fmt!r}; use {', '.join(EXPORT_FORMATS)}.")
+        history = request.query_params.get("history", "false").lower() in ("1", "true", "yes")
+        params = _filter_params(request)
+        qs = footprints_filtered(user=request.user, filters=params.to_filter(current_only=not history))
+        spec = EXPORT_FORMATS[fmt]
+        filename = f"footprints-{timezone.now():%Y%m%d-%H%M%S}.{spec.extension}"
+        if spec.driver:
+            response = FileResponse(export_to_file(qs, fmt), content_type=spec.media_type)
+        else:
+            response = StreamingHttpResponse(export_stream(qs, fmt), content_type=spec.media_type)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
 
 
 class FootprintDetailView(APIView):
@@ -241,6 +269,42 @@ class PhotoFileView(APIView):
         except FileNotFoundError as exc:
             raise NotFound(f"The {kind} file of {photo_id} is missing from storage.") from exc
         return FileResponse(handle, filename=field.name.rsplit("/", 1)[-1])
+
+
+class PhotoGeoreferencedView(APIView):
+    """The photo placed on the map by its current footprint: ``.tif`` (``kind=warped``: EPSG:3857 with alpha;
+    ``kind=gcps``: the photo with its corners as GCPs), ``.kmz`` / ``.kml`` (GroundOverlay with
+    gx:LatLonQuad) or ``.zip`` (JPEG + world file + .prj; affine approximation, worst corner error in the
+    ``X-AstroLoc-Affine-Max-Error-Px`` header)."""
+
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(parameters=[OpenApiParameter("kind", str, enum=["warped", "gcps"],
+                                                description="GeoTIFF only: warped (default) or gcps.")],
+                   responses={(200, "application/octet-stream"): OpenApiTypes.BINARY}, tags=["photos"])
+    def get(self, request, photo_id: str, fmt: str):
+        photo = _visible_photo(request, photo_id)
+        footprint = footprint_history(user=request.user, photo_id=photo.photo_id).filter(is_current=True) \
+            .select_related("photo").first()
+        if footprint is None:
+            raise NotFound(f"Photo {photo_id} is not localized: it has no current footprint.")
+        image_kind = "web" if photo.web_image else "original"
+        image_url = request.build_absolute_uri(
+            reverse("api:photo-file", kwargs={"photo_id": photo.photo_id, "kind": image_kind}))
+        try:
+            output = georeferenced_file(footprint=footprint, fmt=fmt, kind=request.query_params.get("kind"),
+                                        image_url=image_url)
+        except ValueError as exc:
+            raise ApiError(str(exc), fields={"kind": [str(exc)]}) from exc
+        except FileNotFoundError as exc:
+            raise NotFound(f"The original file of {photo_id} is missing from storage.") from exc
+        except PhotoUndecodable as exc:
+            raise ApiConflict(str(exc), code="undecodable") from exc
+        response = HttpResponse(output.content, content_type=output.content_type)
+        response["Content-Disposition"] = f'attachment; filename="{output.filename}"'
+        for name, value in output.headers.items():
+            response[name] = value
+        return response
 
 
 class BatchListView(APIView):

@@ -27,11 +27,13 @@ from urllib.parse import urljoin, urlsplit
 
 __all__ = [
     "FetchFailed",
+    "FetchNotFound",
     "FetchPolicy",
     "FetchRefused",
     "FetchResult",
     "check_url",
     "fetch_bytes",
+    "fetch_range",
     "fetch_to_file",
     "fetch_with_retries",
     "policy_from_settings",
@@ -43,6 +45,10 @@ _CHUNK_BYTES = 64 * 1024
 
 class FetchRefused(ValueError):
     """The policy forbids this fetch (host, address, scheme, size). Final: do not retry."""
+
+
+class FetchNotFound(FetchRefused):
+    """The server says the resource does not exist (404, 410): e.g. a tile outside a service's coverage."""
 
 
 class FetchFailed(OSError):
@@ -197,6 +203,8 @@ def _open(url: str, policy: FetchPolicy, headers: dict[str, str]) -> tuple[str, 
 def _raise_for_status(url: str, response: http.client.HTTPResponse) -> None:
     if response.status >= 500 or response.status == 429:
         raise FetchFailed(f"{url}: HTTP {response.status} {response.reason}")
+    if response.status in (404, 410):
+        raise FetchNotFound(f"{url}: HTTP {response.status} {response.reason}")
     if response.status >= 400:
         raise FetchRefused(f"{url}: HTTP {response.status} {response.reason}")
 
@@ -236,6 +244,30 @@ def fetch_bytes(url: str, policy: FetchPolicy) -> FetchResult:
         url=final_url, status=response.status, content_type=response.getheader("Content-Type", ""),
         size=len(content), content=content,
     )
+
+
+def fetch_range(url: str, start: int, length: int, policy: FetchPolicy) -> tuple[bytes, int]:
+    """GET bytes ``start`` .. ``start + length - 1`` of ``url``; returns them and the resource's total size.
+
+    For reading a large remote file (a COG) in windows: the server must honour ``Range`` (206 with a
+    ``Content-Range`` total); one that answers 200 is refused rather than read whole. A range is at most
+    ``policy.max_bytes``.
+    """
+    if length <= 0 or length > policy.max_bytes:
+        raise FetchRefused(f"{url}: a range of {length:,} bytes is outside 1 .. {policy.max_bytes:,}.")
+    final_url, response = _open(url, policy, {"Range": f"bytes={start}-{start + length - 1}"})
+    try:
+        total = (response.getheader("Content-Range") or "").rpartition("/")[2]
+        if response.status == 416:  # starts at or past the end: "bytes */<size>"
+            return b"", int(total) if total.isdigit() else start
+        _raise_for_status(final_url, response)
+        if response.status != 206 or not total.isdigit():
+            raise FetchRefused(f"{final_url}: the server does not serve byte ranges (HTTP {response.status}); "
+                               "a remote raster must be on a server with Range support.")
+        content = b"".join(_chunks(final_url, response, length, 0))
+    finally:
+        response.close()
+    return content, int(total)
 
 
 def fetch_to_file(url: str, path: Path, policy: FetchPolicy) -> FetchResult:

@@ -8,6 +8,7 @@ __all__ = [
     "DEFAULT_ZOOMS",
     "MAX_ZOOM",
     "XYZ_TILE_PX",
+    "MosaicSource",
     "MosaicStatus",
     "TileFormat",
 ]
@@ -24,6 +25,14 @@ class MosaicStatus(models.TextChoices):
     INGESTING = "ingesting", "Ingesting"
     INGESTED = "ingested", "Ingested"
     FAILED = "failed", "Failed"
+
+
+class MosaicSource(models.TextChoices):
+    """Where a mosaic's pixels are read from: a local GeoTIFF, a tile service (XYZ/TMS/WMTS), a remote COG."""
+
+    FILE = "file", "GeoTIFF file"
+    TILES = "tiles", "Tile service (XYZ, TMS, WMTS)"
+    COG = "cog", "Cloud-optimized GeoTIFF by URL"
 
 
 class TileFormat(models.TextChoices):

@@ -2,15 +2,24 @@
 
 from django.contrib.gis.db import models
 
-from apps.imagery.constants import MosaicStatus
+from apps.imagery.constants import MosaicSource, MosaicStatus
 
 __all__ = ["Mosaic", "SatelliteTile"]
 
 
 class Mosaic(models.Model):
-    """A source satellite raster (GeoTIFF / COG) of one year, in any CRS, from which tiles are cut."""
+    """A source satellite raster of one year, from which tiles are cut: a GeoTIFF / COG in any CRS (a local
+    file, an upload or a URL), or a tile service read for a bbox."""
 
     name = models.CharField(max_length=255)
+    source = models.CharField(max_length=8, choices=MosaicSource.choices, default=MosaicSource.FILE,
+                              help_text="Where the pixels are read from.")
+    source_url = models.CharField(
+        max_length=2048, blank=True, default="",
+        help_text="The tile service URL template or the COG URL the pixels are fetched from, if any.",
+    )
+    attribution = models.CharField(max_length=512, blank=True, default="",
+                                   help_text="Credit the imagery's provider requires; shown on the map.")
     source_path = models.CharField(
         max_length=1024, blank=True, default="", help_text="Local path the raster was read from, if any."
     )

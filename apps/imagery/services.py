@@ -3,19 +3,25 @@
 The flow: ``mosaic_ingest`` (command, API, web) checksums the raster, records the ``Mosaic`` and enqueues
 ``jobs.ingest`` by name; the worker (``workers/ingest.py``) validates and cuts the raster with ``ml.tiling``
 and writes through ``mosaic_start`` -> ``tiles_store`` (many times) -> ``mosaic_finish`` | ``mosaic_fail``.
-The same file and year ingest once (SHA-256): asking again with the same tiling is a no-op.
+The same file and year ingest once (SHA-256): asking again with the same tiling is a no-op. Tile services
+(``mosaic_ingest_tiles``) and COGs by URL (``mosaic_ingest_cog``) follow the same flow; their "checksum" is
+that of the source's description (URL, bbox), and their URLs are checked against the fetch policy
+(``apps.core.remote``) before anything is recorded.
 
 ``source_path`` is trusted input (the operator's command line); uploads come in as files and are stored
 under ``mosaics/`` first. The API must never pass a user-supplied path here.
 """
 
 import hashlib
+import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files import File
 from django.core.files.base import ContentFile
@@ -24,18 +30,21 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.core.constants import JobKind
-from apps.core.geo import bbox_polygon
+from apps.core.geo import bbox_polygon, validate_lonlat
 from apps.core.models import Job
+from apps.core.remote import FetchFailed, check_url, fetch_bytes, fetch_with_retries, policy_from_settings
 from apps.core.services import job_enqueue
 from apps.imagery.constants import (
     DEFAULT_MAX_NODATA,
     DEFAULT_SPAN,
     DEFAULT_ZOOMS,
     MAX_ZOOM,
+    MosaicSource,
     MosaicStatus,
     TileFormat,
 )
 from apps.imagery.models import Mosaic, SatelliteTile
+from apps.imagery.tile_templates import TileTemplate
 
 __all__ = [
     "IngestRequest",
@@ -47,8 +56,11 @@ __all__ = [
     "mosaic_fail",
     "mosaic_finish",
     "mosaic_ingest",
+    "mosaic_ingest_cog",
+    "mosaic_ingest_tiles",
     "mosaic_raster_path",
     "mosaic_start",
+    "stac_asset_href",
     "tile_cells_taken",
     "tiles_store",
 ]
@@ -56,6 +68,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 _CHUNK = 4 * 1024 * 1024
+_STAC_ITEM_MAX_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -171,8 +184,7 @@ def mosaic_ingest(
     """
     if (path is None) == (upload is None):
         raise ValueError("give exactly one of path (a local raster) or upload (an uploaded file).")
-    if not 1900 <= int(year) <= 2200:
-        raise ValueError(f"year {year} is not plausible for a satellite mosaic.")
+    _check_year(year)
     if path is not None:
         path = Path(path).resolve()
         if not path.is_file():
@@ -182,6 +194,33 @@ def mosaic_ingest(
     else:
         checksum = _upload_sha256(upload)
         default_name = Path(upload.name or "upload.tif").name
+
+    def fill(mosaic: Mosaic) -> None:
+        if path is not None:
+            mosaic.source_path = str(path)
+        else:
+            mosaic.file.save(default_name, upload, save=False)
+
+    return _mosaic_record(checksum=checksum, year=year, tiling=tiling, name=name or default_name, fill=fill,
+                          created_by=created_by)
+
+
+def _check_year(year: int) -> None:
+    if not 1900 <= int(year) <= 2200:
+        raise ValueError(f"year {year} is not plausible for a satellite mosaic.")
+
+
+def _mosaic_record(
+    *,
+    checksum: str,
+    year: int,
+    tiling: TilingParameters,
+    name: str,
+    fill: Callable[[Mosaic], None],
+    created_by: AbstractBaseUser | None,
+    job_parameters: dict[str, Any] | None = None,
+) -> IngestRequest:
+    """The one rule for every source: the same input (``checksum``) and year ingests once with one tiling."""
     with transaction.atomic():
         mosaic = Mosaic.objects.select_for_update().filter(checksum=checksum, year=year).first()
         created = mosaic is None
@@ -193,21 +232,123 @@ def mosaic_ingest(
                     and not mosaic.job.is_final:
                 return IngestRequest(mosaic, mosaic.job, False)
         else:
-            mosaic = Mosaic(name=name or default_name, year=year, checksum=checksum)
-            if path is not None:
-                mosaic.source_path = str(path)
-            else:
-                mosaic.file.save(default_name, upload, save=False)
+            mosaic = Mosaic(name=name, year=year, checksum=checksum)
+            fill(mosaic)
         mosaic.status = MosaicStatus.PENDING
         mosaic.error = ""
         mosaic.parameters = tiling.as_dict()
         mosaic.save()
         job = job_enqueue(
-            kind=JobKind.INGEST, parameters={"mosaic_id": mosaic.pk, **tiling.as_dict()}, created_by=created_by
+            kind=JobKind.INGEST, created_by=created_by,
+            parameters={"mosaic_id": mosaic.pk, **tiling.as_dict(), **(job_parameters or {})},
         )
         mosaic.job = job
         mosaic.save(update_fields=["job"])
     return IngestRequest(mosaic, job, created)
+
+
+def _check_remote(url: str) -> None:
+    """Refuse, before anything is recorded, a URL the fetch policy would refuse (host, address, scheme)."""
+    try:
+        check_url(url, policy_from_settings())
+    except FetchFailed as exc:
+        raise ValueError(f"{url}: {exc}") from exc
+
+
+def _check_bbox(bbox: Sequence[float]) -> tuple[float, float, float, float]:
+    if len(bbox) != 4:
+        raise ValueError(f"bbox must be lon_min,lat_min,lon_max,lat_max, got {list(bbox)}.")
+    lon_min, lat_min = validate_lonlat(bbox[0], bbox[1])
+    lon_max, lat_max = validate_lonlat(bbox[2], bbox[3])
+    if lon_min >= lon_max or lat_min >= lat_max:
+        raise ValueError(f"bbox {list(bbox)} is empty: give lon_min,lat_min,lon_max,lat_max.")
+    return lon_min, lat_min, lon_max, lat_max
+
+
+def _source_checksum(*parts: object) -> str:
+    return hashlib.sha256("\n".join(str(p) for p in parts).encode()).hexdigest()
+
+
+def mosaic_ingest_tiles(
+    *,
+    url_template: str,
+    bbox: Sequence[float],
+    year: int,
+    tiling: TilingParameters,
+    attribution: str = "",
+    name: str = "",
+    concurrency: int | None = None,
+    rate_per_s: float | None = None,
+    created_by: AbstractBaseUser | None = None,
+) -> IngestRequest:
+    """Record a tile service (XYZ / TMS / WMTS REST ``url_template``) read over ``bbox`` (lon/lat) as a
+    mosaic of ``year`` and enqueue its ingest job (the worker fetches politely, see ``tile_fetch``).
+
+    The same template, bbox and year ingest once, like the same file; re-asking resumes a failed ingest,
+    and tiles fetched before come from the on-disk cache.
+    """
+    _check_year(year)
+    template = TileTemplate(url_template)
+    bbox = _check_bbox(bbox)
+    zoom = max(tiling.zooms)
+    _check_remote(template.url(zoom, 0, 0))
+    concurrency = settings.ASTROLOC_TILE_FETCH_CONCURRENCY if concurrency is None else int(concurrency)
+    rate_per_s = settings.ASTROLOC_TILE_FETCH_RATE if rate_per_s is None else float(rate_per_s)
+    if not 1 <= concurrency <= 64 or rate_per_s < 0:
+        raise ValueError(f"concurrency must be 1..64 and rate >= 0 (0: unlimited), got {concurrency}, {rate_per_s}.")
+
+    def fill(mosaic: Mosaic) -> None:
+        mosaic.source, mosaic.source_url, mosaic.attribution = MosaicSource.TILES, template.template, attribution
+
+    return _mosaic_record(
+        checksum=_source_checksum("tiles", template.template, *bbox), year=year, tiling=tiling,
+        name=name or urlsplit(template.template).hostname or "tile service", fill=fill, created_by=created_by,
+        job_parameters={"bbox": list(bbox), "concurrency": concurrency, "rate_per_s": rate_per_s},
+    )
+
+
+def stac_asset_href(*, item_url: str, asset: str) -> str:
+    """The absolute URL of ``asset`` of the STAC item at ``item_url`` (fetched under the fetch policy)."""
+    _check_remote(item_url)
+    result = fetch_with_retries(lambda: fetch_bytes(item_url, policy_from_settings(max_bytes=_STAC_ITEM_MAX_BYTES)))
+    try:
+        item = json.loads(result.content)
+    except ValueError as exc:
+        raise ValueError(f"{item_url}: not JSON, so not a STAC item ({exc}).") from exc
+    assets = item.get("assets") if isinstance(item, dict) else None
+    entry = assets.get(asset) if isinstance(assets, dict) else None
+    href = entry.get("href") if isinstance(entry, dict) else None
+    if not isinstance(href, str) or not href:
+        names = ", ".join(assets) if isinstance(assets, dict) else "none"
+        raise ValueError(f"{item_url}: the STAC item has no asset {asset!r} with an href (its assets: {names}).")
+    return urljoin(result.url, href)
+
+
+def mosaic_ingest_cog(
+    *,
+    url: str,
+    year: int,
+    tiling: TilingParameters,
+    bbox: Sequence[float] | None = None,
+    attribution: str = "",
+    name: str = "",
+    created_by: AbstractBaseUser | None = None,
+) -> IngestRequest:
+    """Record a cloud-optimized GeoTIFF at ``url`` (optionally only ``bbox`` of it) as a mosaic of ``year``
+    and enqueue its ingest: the worker reads it in windows over HTTP range requests, under the fetch policy
+    and a total byte budget (``apps.core.remote_file``)."""
+    _check_year(year)
+    _check_remote(url)
+    bbox = None if bbox is None else _check_bbox(bbox)
+
+    def fill(mosaic: Mosaic) -> None:
+        mosaic.source, mosaic.source_url, mosaic.attribution = MosaicSource.COG, url, attribution
+
+    return _mosaic_record(
+        checksum=_source_checksum("cog", url, *(bbox or ())), year=year, tiling=tiling,
+        name=name or urlsplit(url).path.rsplit("/", 1)[-1] or url, fill=fill, created_by=created_by,
+        job_parameters={"bbox": list(bbox) if bbox else None},
+    )
 
 
 def mosaic_raster_path(*, mosaic: Mosaic) -> Path:

@@ -201,9 +201,14 @@ def batch_followup_jobs(*, user, batch) -> list[Job]:
 def basemap_layers() -> list[dict]:
     """One basemap per imagery year with its coverage (lon/lat bounds) and its coarsest stored zoom, so the
     map asks only for tiles that exist (the XYZ endpoint answers 404 outside coverage and below the coarsest
-    stored zoom: it never invents an overview). Oldest year first."""
+    stored zoom: it never invents an overview), and the credits its mosaics' providers require. Oldest first."""
     min_zooms = dict(SatelliteTile.objects.values("year").annotate(z=Min("zoom")).values_list("year", "z"))
     years = (Mosaic.objects.filter(bounds__isnull=False).values("year").annotate(extent=Extent("bounds"))
              .order_by("year"))
-    return [{"year": row["year"], "bounds": [round(v, 6) for v in row["extent"]], "min_zoom": min_zooms[row["year"]]}
+    attributions: dict[int, list[str]] = {}
+    for year, text in (Mosaic.objects.exclude(attribution="").order_by("year", "attribution")
+                       .values_list("year", "attribution").distinct()):
+        attributions.setdefault(year, []).append(text)
+    return [{"year": row["year"], "bounds": [round(v, 6) for v in row["extent"]], "min_zoom": min_zooms[row["year"]],
+             "attribution": " | ".join(attributions.get(row["year"], []))}
             for row in years if row["year"] in min_zooms]

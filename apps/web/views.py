@@ -19,6 +19,8 @@ from apps.web.selectors import basemap_layers, batch_followup_jobs, batch_import
 
 login_page_required = login_required(login_url="web:login")
 
+#: The bulk exports the map offers (apps.footprints.bulk_export), with the page's filters and view.
+EXPORT_LINKS = (("gpkg", "GeoPackage"), ("fgb", "FlatGeobuf"), ("kml", "KML"), ("csv", "CSV"))
 MAP_FILTER_FIELDS = ("q", "mission", "date_from", "date_to", "focal_min", "focal_max", "cloud_min", "cloud_max",
                      "tilt", "status", "source", "confidence_min", "confidence_max")
 
@@ -43,6 +45,7 @@ def map_view(request: HttpRequest) -> HttpResponse:
         "tilt_choices": TiltClass.choices,
         "status_choices": PhotoStatus.choices,
         "source_choices": FootprintSource.choices,
+        "export_formats": EXPORT_LINKS,
     })
 
 

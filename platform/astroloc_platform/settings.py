@@ -242,6 +242,20 @@ ASTROLOC_FETCH_MAX_BYTES = env.int("ASTROLOC_FETCH_MAX_BYTES", default=200 * 102
 ASTROLOC_FETCH_TIMEOUT_SECONDS = env.float("ASTROLOC_FETCH_TIMEOUT_SECONDS", default=30.0)
 ASTROLOC_FETCH_MAX_REDIRECTS = env.int("ASTROLOC_FETCH_MAX_REDIRECTS", default=5)
 ASTROLOC_FETCH_USER_AGENT = env.str("ASTROLOC_FETCH_USER_AGENT", default="AstroLoc-Platform/0.1")
+# Tile services (manage.py ingest_tiles; apps.imagery.tile_fetch): requests in flight at once and request starts
+# per second per ingest (0: no rate limit), the on-disk cache of fetched tiles (a resumed or repeated ingest
+# asks the server nothing twice), and the most tiles one ingest may fetch (bbox x zooms; refused above).
+ASTROLOC_TILE_FETCH_CONCURRENCY = env.int("ASTROLOC_TILE_FETCH_CONCURRENCY", default=4)
+ASTROLOC_TILE_FETCH_RATE = env.float("ASTROLOC_TILE_FETCH_RATE", default=10.0)
+ASTROLOC_TILE_FETCH_CACHE_DIR = Path(env.str("ASTROLOC_TILE_FETCH_CACHE_DIR", default=str(VAR_DIR / "tile-cache")))
+ASTROLOC_TILE_INGEST_MAX_TILES = env.int("ASTROLOC_TILE_INGEST_MAX_TILES", default=1_000_000)
+# A COG by URL (manage.py ingest_tiles --cog): the most bytes one ingest may read from the file, all range
+# requests together (each request also obeys ASTROLOC_FETCH_MAX_BYTES).
+ASTROLOC_COG_MAX_BYTES = env.int("ASTROLOC_COG_MAX_BYTES", default=4 * 1024**3)
+# Bulk footprint exports (/api/v1/footprints/export.{gpkg,fgb,kml,csv}): GeoPackage and FlatGeobuf are built by
+# ogr2ogr in a temporary folder under this directory (empty: the system's temporary directory), within this time.
+ASTROLOC_EXPORT_TMP_DIR = env.str("ASTROLOC_EXPORT_TMP_DIR", default="") or None
+ASTROLOC_EXPORT_TIMEOUT_SECONDS = env.int("ASTROLOC_EXPORT_TIMEOUT_SECONDS", default=600)
 
 LEAFLET_CONFIG = {
     "DEFAULT_CENTER": (20.0, 0.0),

@@ -27,6 +27,7 @@ VIEW_EXT = "https://stac-extensions.github.io/view/v1.0.0/schema.json"
 EO_EXT = "https://stac-extensions.github.io/eo/v1.1.0/schema.json"
 ASTRONAUT_PHOTOS = "astronaut-photos"
 MOSAIC_PREFIX = "satellite-mosaics-"
+GEOTIFF = "image/tiff; application=geotiff"
 ISS_FIRST_CREW = datetime(2000, 11, 2, tzinfo=UTC)  # before this no astronaut photo from the ISS exists
 
 
@@ -155,7 +156,24 @@ def _photo_item(row: dict, request) -> dict:
             media = "image/tiff" if str(row[column]).lower().endswith((".tif", ".tiff")) else (
                 "image/png" if str(row[column]).lower().endswith(".png") else "image/jpeg")
             assets[key] = {"href": href, "type": media, "title": title, "roles": [role]}
+    assets.update(_georeferenced_assets(photo_id, request))
     return {"id": photo_id, "geometry": geometry, "bbox": _bbox_of(geometry), "properties": props, "assets": assets}
+
+
+def _georeferenced_assets(photo_id: str, request) -> dict[str, dict]:
+    """The photo placed on the map (``apps.footprints.downloads``): GeoTIFFs, KMZ, world file."""
+    href = request.build_absolute_uri(reverse("api:photo-georeferenced", kwargs={"photo_id": photo_id, "fmt": "tif"}))
+    base = href.removesuffix(".tif")
+    return {
+        "georeferenced": {"href": f"{href}?kind=warped", "type": GEOTIFF, "roles": ["data"],
+                          "title": "Photo warped onto the map (EPSG:3857, alpha outside the photo)"},
+        "georeferenced-gcps": {"href": f"{href}?kind=gcps", "type": GEOTIFF, "roles": ["data"],
+                               "title": "Photo with its four corners as GCPs (EPSG:4326)"},
+        "kmz": {"href": f"{base}.kmz", "type": "application/vnd.google-earth.kmz", "roles": ["overview"],
+                "title": "Google Earth GroundOverlay (gx:LatLonQuad) with the photo"},
+        "worldfile": {"href": f"{base}.zip", "type": "application/zip", "roles": ["metadata"],
+                      "title": "JPEG + world file + .prj (affine approximation of the footprint)"},
+    }
 
 
 class MakeTimestamp(Func):

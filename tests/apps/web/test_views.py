@@ -144,8 +144,8 @@ def test_map_offers_each_imagery_year_with_its_coverage_and_zooms_newest_first_s
 
     assert '<option value="2021" selected>' in html and '<option value="2019">' in html
     assert '<option value="2023"' not in html
-    assert ('[{"year": 2019, "bounds": [10.0, 20.0, 30.0, 40.0], "min_zoom": 9}, '
-            '{"year": 2021, "bounds": [0.0, 0.0, 10.0, 6.0], "min_zoom": 10}]') in html
+    assert ('[{"year": 2019, "bounds": [10.0, 20.0, 30.0, 40.0], "min_zoom": 9, "attribution": ""}, '
+            '{"year": 2021, "bounds": [0.0, 0.0, 10.0, 6.0], "min_zoom": 10, "attribution": ""}]') in html
 
 
 def test_photo_detail_offers_the_matched_satellite_tile_side_by_side(client):

@@ -52,7 +52,7 @@
     const [w, s, e, n] = layer.bounds;
     return L.tileLayer("/tiles/" + layer.year + "/{z}/{x}/{y}.png", {
       maxZoom: 18, minZoom: layer.min_zoom || 0, bounds: L.latLngBounds([s, w], [n, e]),
-      attribution: "AstroLoc imagery " + layer.year,
+      attribution: "AstroLoc imagery " + layer.year + (layer.attribution ? " · " + escapeHtml(layer.attribution) : ""),
     });
   }
 

@@ -92,9 +92,22 @@
     return [west, south, east, north].map((v) => v.toFixed(5)).join(",");
   }
 
+  /** The export links: the API's parameters for the page's filters (dates as one interval) and the view. */
+  function updateExportLinks() {
+    const q = filterParams();
+    const start = q.get("date_from"), end = q.get("date_to");
+    ["q", "date_from", "date_to"].forEach((key) => q.delete(key));
+    if (start || end) q.set("datetime", (start || "..") + "/" + (end || ".."));
+    q.set("bbox", viewBbox());
+    document.querySelectorAll("a.export-link").forEach((a) => {
+      a.href = "/api/v1/footprints/export." + a.dataset.format + "?" + q.toString();
+    });
+  }
+
   let controller = null;
   async function load() {
     syncUrl();
+    updateExportLinks();
     if (controller) controller.abort();
     controller = new AbortController();
     const q = filterParams();
