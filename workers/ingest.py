@@ -12,6 +12,8 @@ make an RGB composite first, e.g. ``gdal_translate -b 4 -b 3 -b 2 in.tif rgb.tif
 
 Idempotent and resumable: cells already stored for this grid and year are skipped, and each finished zoom
 is recorded in the job's partial result, so a redelivered or re-run job continues where it stopped.
+Last, the basemap's overview tiles above the mosaic are (re)built (``apps.imagery.overviews``), so the web
+map shows its imagery at every zoom.
 """
 
 import io
@@ -26,6 +28,7 @@ from PIL import Image
 
 from apps.core.services import JobInputError
 from apps.imagery.models import Mosaic
+from apps.imagery.overviews import basemap_overviews_build
 from apps.imagery.services import (
     MosaicInfo,
     StoredTile,
@@ -146,6 +149,8 @@ def _ingest(ctx: JobContext, mosaic_id: int, tiling: TilingParameters) -> dict[s
         ctx.save_partial(min(seen / total, 0.99), f"zoom {zoom} done: {mine} images")
         logger.info("ingest %s: zoom %d, %d images in %.2fs", mosaic_id, zoom, mine, time.monotonic() - zoom_started)
 
+    ctx.progress(0.99, "building overview tiles")
+    overviews = basemap_overviews_build(year=mosaic.year, bounds=info.bounds_lonlat)
     mosaic = mosaic_finish(mosaic=mosaic)
     seconds = time.monotonic() - started
     return {
@@ -156,6 +161,7 @@ def _ingest(ctx: JobContext, mosaic_id: int, tiling: TilingParameters) -> dict[s
         "grid_cells": {str(z): n for z, n in expected.items()},
         "seconds": round(seconds, 3),
         "done_zooms": sorted(done_zooms),
+        "overview_tiles": {str(z): n for z, n in overviews.per_zoom.items()},
     }
 
 

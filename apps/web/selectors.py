@@ -40,7 +40,7 @@ from apps.footprints.selectors import (
     JsonBuildObject,
     footprints_filtered,
 )
-from apps.imagery.models import Mosaic, SatelliteTile
+from apps.imagery.models import BasemapOverview, Mosaic, SatelliteTile
 from apps.photos.constants import PhotoStatus
 from apps.photos.models import Photo
 from apps.photos.selectors import photos_visible
@@ -199,10 +199,14 @@ def batch_followup_jobs(*, user, batch) -> list[Job]:
 
 
 def basemap_layers() -> list[dict]:
-    """One basemap per imagery year with its coverage (lon/lat bounds) and its coarsest stored zoom, so the
-    map asks only for tiles that exist (the XYZ endpoint answers 404 outside coverage and below the coarsest
-    stored zoom: it never invents an overview). Oldest year first."""
+    """One basemap per imagery year with its coverage (lon/lat bounds) and its coarsest zoom (an overview's,
+    0 once ``apps.imagery.overviews`` built them; else the coarsest stored one), so the map asks only for
+    tiles that exist (the XYZ endpoint answers 404 outside coverage). Oldest year first."""
     min_zooms = dict(SatelliteTile.objects.values("year").annotate(z=Min("zoom")).values_list("year", "z"))
+    overview_zooms = BasemapOverview.objects.values("year").annotate(z=Min("zoom")).values_list("year", "z")
+    for year, z in overview_zooms:
+        if year in min_zooms:
+            min_zooms[year] = min(min_zooms[year], z)
     years = (Mosaic.objects.filter(bounds__isnull=False).values("year").annotate(extent=Extent("bounds"))
              .order_by("year"))
     return [{"year": row["year"], "bounds": [round(v, 6) for v in row["extent"]], "min_zoom": min_zooms[row["year"]]}
