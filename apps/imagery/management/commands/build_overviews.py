@@ -21,5 +21,5 @@ class Command(BaseCommand):
                 self.stdout.write(f"{year}: no stored imagery, nothing to build")
                 continue
             levels = ", ".join(f"z{z}: {n}" for z, n in sorted(result.per_zoom.items()))
-            self.stdout.write(self.style.SUCCESS(
-                f"{year}: {result.tile_count} overview tiles from z{result.from_zoom} ({levels}) in {result.seconds} s"))
+            self.stdout.write(self.style.SUCCESS(f"{year}: {result.tile_count} overview tiles from "
+                                                 f"z{result.from_zoom} ({levels}) in {result.seconds} s"))
