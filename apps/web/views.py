@@ -5,6 +5,7 @@ import json
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.views.decorators.http import require_GET
 
 from apps.api.filters import FootprintFilterSerializer
@@ -47,6 +48,7 @@ def map_view(request: HttpRequest) -> HttpResponse:
         "years": [layer["year"] for layer in layers],
         "basemaps": layers,
         "first_view": map_first_view(user=request.user),
+        "world_urls": {detail: static(f"web/world/countries-{detail}.json") for detail in ("110m", "50m")},
         "filters": {k: request.GET.get(k, "") for k in MAP_FILTER_FIELDS},
         "tilt_choices": TiltClass.choices,
         "status_choices": PhotoStatus.choices,

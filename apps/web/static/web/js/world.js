@@ -1,0 +1,74 @@
+/* The world context under the map: land and coastlines below the imagery, country borders and names above it,
+   from Natural Earth (vendored TopoJSON, web/world/README.md). 1:110m first, 1:50m from zoom 5 on. */
+(function () {
+  "use strict";
+  const DETAIL_ZOOM = 5;
+  const LABEL_PX_PER_CHAR = 7;
+
+  /** Centre and lon/lat bounds of a country's largest part (labels go there). */
+  function labelPlace(feature) {
+    const polys = feature.geometry.type === "MultiPolygon" ? feature.geometry.coordinates : [feature.geometry.coordinates];
+    let best = null, bestArea = -1;
+    polys.forEach((poly) => {
+      const ring = poly[0];
+      let w = 180, e = -180, s = 90, n = -90;
+      ring.forEach(([x, y]) => { w = Math.min(w, x); e = Math.max(e, x); s = Math.min(s, y); n = Math.max(n, y); });
+      const area = (e - w) * (n - s);
+      if (area > bestArea) { bestArea = area; best = L.latLngBounds([s, w], [n, e]); }
+    });
+    return best;
+  }
+
+  function worldLayer(map, urls) {
+    map.createPane("world-land").style.zIndex = 150;  // under the imagery (tilePane 200)
+    map.createPane("world-lines").style.zIndex = 350;  // over the imagery, under the footprints (400)
+    map.getPane("world-lines").style.pointerEvents = "none";
+    const land = L.geoJSON(null, {
+      pane: "world-land", interactive: false, renderer: L.canvas({ pane: "world-land" }),
+      style: { color: "#6f8799", weight: 1, fillColor: "#ece6d6", fillOpacity: 1 },
+    }).addTo(map);
+    const borders = L.geoJSON(null, {
+      pane: "world-lines", interactive: false, renderer: L.canvas({ pane: "world-lines" }),
+      style: { color: "#5b5b5b", weight: 0.8, opacity: 0.7, dashArray: "4 3" },
+    }).addTo(map);
+    const labels = L.layerGroup().addTo(map);
+    let countries = [], detail = "110m", loading = null;
+
+    function placeLabels() {
+      labels.clearLayers();
+      countries.forEach(({ name, bounds }) => {
+        const a = map.project(bounds.getSouthWest()), b = map.project(bounds.getNorthEast());
+        if (Math.abs(b.x - a.x) < name.length * LABEL_PX_PER_CHAR || Math.abs(b.y - a.y) < 14) return;
+        if (!map.getBounds().pad(0.2).contains(bounds.getCenter())) return;
+        labels.addLayer(L.marker(bounds.getCenter(), {
+          pane: "world-lines", interactive: false, keyboard: false,
+          icon: L.divIcon({ className: "country-label", html: "<span>" + window.AstroLoc.escapeHtml(name) + "</span>",
+                            iconSize: null }),
+        }));
+      });
+    }
+
+    async function show(which) {
+      const topo = await (await fetch(urls[which])).json();
+      land.clearLayers(); borders.clearLayers();
+      land.addData(topojson.feature(topo, topo.objects.land));
+      borders.addData(topojson.mesh(topo, topo.objects.countries, (a, b) => a !== b));
+      if (!countries.length) {
+        countries = topojson.feature(topo, topo.objects.countries).features
+          .filter((f) => f.geometry && f.properties && f.properties.name)
+          .map((f) => ({ name: f.properties.name, bounds: labelPlace(f) }));
+      }
+      detail = which;
+      placeLabels();
+      map.getContainer().dataset.world = which;
+    }
+
+    map.on("moveend", () => {
+      if (map.getZoom() >= DETAIL_ZOOM && detail === "110m" && !loading) loading = show("50m");
+      placeLabels();
+    });
+    return show(map.getZoom() >= DETAIL_ZOOM ? "50m" : "110m");
+  }
+
+  window.AstroLoc.worldLayer = worldLayer;
+})();
