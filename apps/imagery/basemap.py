@@ -61,13 +61,27 @@ def xyz_source(*, year: int, z: int, x: int, y: int) -> SourceWindow | None:
     return None
 
 
+def _empty_png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGBA", (XYZ_TILE_PX, XYZ_TILE_PX), (0, 0, 0, 0)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
 def _overview_render(*, year: int, z: int, x: int, y: int, fmt: str) -> RenderedTile | None:
-    """The overview tile as stored (PNG, passed through) or flattened on black as JPEG; None if not built."""
+    """The overview tile as stored (PNG, passed through) or flattened on black as JPEG; None if not built.
+
+    A tile next to the imagery (its parent overview exists: a sibling has pixels) that has none of its own is
+    answered transparent, as gdal2tiles writes one, so a map asking for the imagery's whole extent gets no 404.
+    """
     overview = BasemapOverview.objects.filter(year=year, zoom=z, x=x, y=y).first()
-    if overview is None:
-        return None
-    with default_storage.open(overview.image.name, "rb") as fh:
-        content = fh.read()
+    if overview is not None:
+        with default_storage.open(overview.image.name, "rb") as fh:
+            content = fh.read()
+    else:
+        overview = BasemapOverview.objects.filter(year=year, zoom=z - 1, x=x >> 1, y=y >> 1).first() if z else None
+        if overview is None:
+            return None
+        content = _empty_png()
     if fmt == "jpg":
         with Image.open(io.BytesIO(content)) as image:
             flat = Image.new("RGB", image.size)
@@ -75,7 +89,7 @@ def _overview_render(*, year: int, z: int, x: int, y: int, fmt: str) -> Rendered
         buffer = io.BytesIO()
         flat.save(buffer, format="JPEG", quality=90)
         content = buffer.getvalue()
-    etag = f'"o{overview.pk}-{int(overview.created_at.timestamp())}-{fmt}"'
+    etag = f'"o{overview.pk}-{int(overview.created_at.timestamp())}-{z}-{x}-{y}-{fmt}"'
     return RenderedTile(content, _MEDIA_TYPES[fmt], etag, overview.created_at)
 
 

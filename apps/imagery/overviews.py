@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import numpy as np
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db.models import Min
@@ -82,6 +83,14 @@ class _StoredReader:
         return image.resize((XYZ_TILE_PX, XYZ_TILE_PX), resample=Image.Resampling.BOX, box=source.box)
 
 
+def _black_transparent(image: Image.Image) -> Image.Image:
+    """Pure black is the stored images' nodata (outside the raster): transparent in overviews, so the world
+    layer shows through instead of a black frame."""
+    rgba = np.asarray(image).copy()
+    rgba[..., 3] = np.where(rgba[..., :3].any(axis=2), rgba[..., 3], 0)
+    return Image.fromarray(rgba, mode="RGBA")
+
+
 def _overview_tile(year: int, z: int, x: int, y: int) -> Image.Image | None:
     if not default_storage.exists(overview_name(year, z, x, y)):
         return None
@@ -127,6 +136,7 @@ def basemap_overviews_build(*, year: int, bounds: tuple[float, float, float, flo
             kids = [(cx, cy) for cx in (2 * px, 2 * px + 1) for cy in (2 * py, 2 * py + 1)]
             if z == from_zoom - 1:
                 children = [(cx, cy, reader.tile(z + 1, cx, cy)) for cx, cy in kids]
+                children = [(cx, cy, _black_transparent(c) if c is not None else None) for cx, cy, c in children]
             else:
                 children = [(cx, cy, _overview_tile(year, z + 1, cx, cy)) for cx, cy in kids]
             _store(year, z, px, py, _parent(children, px, py))

@@ -5,6 +5,37 @@
   const DETAIL_ZOOM = 5;
   const LABEL_PX_PER_CHAR = 7;
 
+  /** A line or ring made continuous across the antimeridian (a jump of more than 180 degrees is unwrapped by
+      360), so Leaflet draws it beyond 180 rather than as a stroke across the whole world. */
+  function unwrap(coords) {
+    const out = [];
+    let shift = 0;
+    coords.forEach(([x, y], i) => {
+      if (i > 0) {
+        const dx = x + shift - out[i - 1][0];
+        if (dx > 180) shift -= 360; else if (dx < -180) shift += 360;
+      }
+      out.push([x + shift, y]);
+    });
+    return out;
+  }
+
+  function unwrapGeometry(geometry) {
+    const t = geometry.type, c = geometry.coordinates;
+    if (t === "LineString") return { type: t, coordinates: unwrap(c) };
+    if (t === "MultiLineString" || t === "Polygon") return { type: t, coordinates: c.map(unwrap) };
+    if (t === "MultiPolygon") return { type: t, coordinates: c.map((p) => p.map(unwrap)) };
+    return geometry;
+  }
+
+  function unwrapAll(geojson) {
+    if (geojson.type === "FeatureCollection") {
+      return { type: geojson.type, features: geojson.features.map((f) => ({ ...f, geometry: unwrapGeometry(f.geometry) })) };
+    }
+    if (geojson.type === "Feature") return { ...geojson, geometry: unwrapGeometry(geojson.geometry) };
+    return unwrapGeometry(geojson);
+  }
+
   /** Centre and lon/lat bounds of a country's largest part (labels go there). */
   function labelPlace(feature) {
     const polys = feature.geometry.type === "MultiPolygon" ? feature.geometry.coordinates : [feature.geometry.coordinates];
@@ -17,6 +48,10 @@
       if (area > bestArea) { bestArea = area; best = L.latLngBounds([s, w], [n, e]); }
     });
     return best;
+  }
+
+  function area(bounds) {
+    return (bounds.getEast() - bounds.getWest()) * (bounds.getNorth() - bounds.getSouth());
   }
 
   function worldLayer(map, urls) {
@@ -34,12 +69,19 @@
     const labels = L.layerGroup().addTo(map);
     let countries = [], detail = "110m", loading = null;
 
+    /** Names of the countries wide enough at this zoom, largest first, none overlapping another. */
     function placeLabels() {
       labels.clearLayers();
+      const placed = [];
       countries.forEach(({ name, bounds }) => {
         const a = map.project(bounds.getSouthWest()), b = map.project(bounds.getNorthEast());
-        if (Math.abs(b.x - a.x) < name.length * LABEL_PX_PER_CHAR || Math.abs(b.y - a.y) < 14) return;
+        const width = name.length * LABEL_PX_PER_CHAR;
+        if (Math.abs(b.x - a.x) < width || Math.abs(b.y - a.y) < 14) return;
         if (!map.getBounds().pad(0.2).contains(bounds.getCenter())) return;
+        const c = map.project(bounds.getCenter());
+        const box = [c.x - width / 2 - 4, c.y - 9, c.x + width / 2 + 4, c.y + 9];
+        if (placed.some((p) => box[0] < p[2] && p[0] < box[2] && box[1] < p[3] && p[1] < box[3])) return;
+        placed.push(box);
         labels.addLayer(L.marker(bounds.getCenter(), {
           pane: "world-lines", interactive: false, keyboard: false,
           icon: L.divIcon({ className: "country-label", html: "<span>" + window.AstroLoc.escapeHtml(name) + "</span>",
@@ -51,12 +93,13 @@
     async function show(which) {
       const topo = await (await fetch(urls[which])).json();
       land.clearLayers(); borders.clearLayers();
-      land.addData(topojson.feature(topo, topo.objects.land));
-      borders.addData(topojson.mesh(topo, topo.objects.countries, (a, b) => a !== b));
+      land.addData(unwrapAll(topojson.feature(topo, topo.objects.land)));
+      borders.addData(unwrapAll(topojson.mesh(topo, topo.objects.countries, (a, b) => a !== b)));
       if (!countries.length) {
         countries = topojson.feature(topo, topo.objects.countries).features
           .filter((f) => f.geometry && f.properties && f.properties.name)
-          .map((f) => ({ name: f.properties.name, bounds: labelPlace(f) }));
+          .map((f) => ({ name: f.properties.name, bounds: labelPlace(f) }))
+          .sort((p, q) => area(q.bounds) - area(p.bounds));
       }
       detail = which;
       placeLabels();
