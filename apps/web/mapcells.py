@@ -47,9 +47,9 @@ MAP_CELL_DEG = 360.0 / 2 ** MAP_CELL_ZOOM / 4  # 4 cells per 256-px tile: ~64 px
 STAMP_KEY = "web:map-aggregates:stamp"
 
 
-def map_aggregates_fresh() -> bool:
-    """True when the views were refreshed at the current footprint change stamp."""
-    return cache.get(STAMP_KEY) == footprints_stamp()
+def map_aggregates_fresh(*, stamp: str | None = None) -> bool:
+    """True when the views were refreshed at the current footprint change stamp (``stamp`` if already read)."""
+    return cache.get(STAMP_KEY) == (stamp or footprints_stamp())
 
 
 def map_aggregates_refresh(*, force: bool = False) -> bool:

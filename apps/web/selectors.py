@@ -142,10 +142,10 @@ def _audience(user) -> str:
     return "all" if user.is_staff or user.is_superuser else f"user{user.pk}"
 
 
-def _cached(kind: str, *, user, parts: tuple, compute):
+def _cached(kind: str, *, user, parts: tuple, compute, stamp: str | None = None):
     """``compute()`` cached per audience and footprint change stamp (``WORLD_CELLS_TTL`` at most)."""
     digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
-    key = f"web:{kind}:{_audience(user)}:{footprints_stamp()}:{digest}"
+    key = f"web:{kind}:{_audience(user)}:{stamp or footprints_stamp()}:{digest}"
     value = cache.get(key)
     if value is None:
         value = compute()
@@ -160,7 +160,7 @@ def _unfiltered(filters: FootprintFilter, q: str) -> bool:
                                  for f in fields(FootprintFilter) if f.name != "bbox")
 
 
-def _world_cells(*, user, filters: FootprintFilter, zoom: int, q: str) -> list[dict] | None:
+def _world_cells(*, user, filters: FootprintFilter, zoom: int, q: str, stamp: str) -> list[dict] | None:
     """The whole world's grid for these filters, cached (None when the filters cannot be cached).
 
     At the zooms it serves, one view covers a continent or more, and computing the grid costs a scan of every
@@ -170,7 +170,7 @@ def _world_cells(*, user, filters: FootprintFilter, zoom: int, q: str) -> list[d
     if filters.intersects is not None or filters.point is not None:
         return None
     key_filters = replace(filters, bbox=None)
-    return _cached("world-cells", user=user, parts=(key_filters, q.strip().lower(), zoom),
+    return _cached("world-cells", user=user, parts=(key_filters, q.strip().lower(), zoom), stamp=stamp,
                    compute=lambda: _grid_cells(map_footprints(user=user, filters=key_filters, q=q), zoom))
 
 
@@ -193,10 +193,12 @@ def map_data(*, user, filters: FootprintFilter, zoom: int, q: str = "") -> MapDa
         total = qs.count()
         rows = _features(qs)
         return MapData(mode="features", total=total, features=rows, cells=[], truncated=total > len(rows))
-    if _unfiltered(filters, q) and map_aggregates_fresh():
+    stamp = footprints_stamp()
+    if _unfiltered(filters, q) and map_aggregates_fresh(stamp=stamp):
         cells = map_cells_rolled_up(user=user, zoom=zoom, bbox=filters.bbox)
     else:
-        world = _world_cells(user=user, filters=filters, zoom=zoom, q=q) if zoom <= WORLD_CELLS_MAX_ZOOM else None
+        world = (_world_cells(user=user, filters=filters, zoom=zoom, q=q, stamp=stamp)
+                 if zoom <= WORLD_CELLS_MAX_ZOOM else None)
         cells = [c for c in world if _in_bbox(c, filters.bbox)] if world is not None else _grid_cells(qs, zoom)
     total = sum(c["count"] for c in cells)
     if total <= MAP_FEATURE_LIMIT // 2:
@@ -207,10 +209,11 @@ def map_data(*, user, filters: FootprintFilter, zoom: int, q: str = "") -> MapDa
 def map_first_view(*, user) -> dict:
     """Where the map opens: the extent of the current footprints ``user`` may see (``of``: "footprints"),
     else of the imagery ("imagery"), else the world (``bounds`` None)."""
-    if map_aggregates_fresh():
+    stamp = footprints_stamp()
+    if map_aggregates_fresh(stamp=stamp):
         extent = map_extent_aggregated(user=user)
     else:
-        extent = _cached("extent", user=user, parts=(), compute=lambda: footprints_filtered(
+        extent = _cached("extent", user=user, parts=(), stamp=stamp, compute=lambda: footprints_filtered(
             user=user, filters=FootprintFilter()).aggregate(extent=Extent("polygon"))["extent"])
     if extent is not None:
         return {"bounds": [round(v, 5) for v in extent], "of": "footprints"}
@@ -226,7 +229,8 @@ def map_date_histogram(*, user, filters: FootprintFilter, q: str = "") -> list[d
     """Current footprints per capture month (UTC) for the filters except the dates and the bbox: the bars the
     map's date brush selects from. ``[{"month": "2020-07", "count": 3}, ...]``, oldest first."""
     undated = replace(filters, bbox=None, datetime_start=None, datetime_end=None)
-    if _unfiltered(undated, q) and map_aggregates_fresh():
+    stamp = footprints_stamp()
+    if _unfiltered(undated, q) and map_aggregates_fresh(stamp=stamp):
         rows = map_months_aggregated(user=user)
     else:
         def live() -> list[tuple]:
@@ -234,7 +238,7 @@ def map_date_histogram(*, user, filters: FootprintFilter, q: str = "") -> list[d
                   .annotate(month=TruncMonth("photo__captured_at", tzinfo=UTC)).values("month")
                   .annotate(n=Count("pk")).order_by("month"))
             return [(row["month"].date(), row["n"]) for row in qs]
-        rows = _cached("months", user=user, parts=(undated, q.strip().lower()), compute=live)
+        rows = _cached("months", user=user, parts=(undated, q.strip().lower()), stamp=stamp, compute=live)
     return [{"month": f"{month:%Y-%m}", "count": count} for month, count in rows]
 
 

@@ -54,7 +54,7 @@ def use_database(name: str) -> None:
     connection.close()
     settings.DATABASES["default"]["TEST"]["NAME"] = name
     connection.settings_dict["TEST"]["NAME"] = name
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=True)
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=True, serialize=False)
 
 
 def bboxes(quads, rng: random.Random, count: int, size: float) -> list[tuple[float, ...]]:
