@@ -29,8 +29,8 @@ def test_first_view_fits_the_archive_over_the_land_layer_and_the_list_has_thumbn
 
     assert _drawn(page) == current, "the first view holds every footprint of the archive"
     assert page.locator(".leaflet-world-land-pane canvas").count() == 1
-    query = "(() => { const q = new URLSearchParams(location.search); return [q.get('lat'), q.get('lon'), q.get('z')]; })()"
-    lat, lon, zoom = (float(v) for v in page.evaluate(query))
+    view = "['lat', 'lon', 'z'].map((k) => new URLSearchParams(location.search).get(k))"
+    lat, lon, zoom = (float(v) for v in page.evaluate(view))
     assert abs(lat - site.centre[0]) < 1.5 and abs(lon - site.centre[1]) < 1.5 and zoom >= 7
     thumbs = page.locator("#results img")
     assert thumbs.count() == current
