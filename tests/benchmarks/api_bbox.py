@@ -1,7 +1,7 @@
 """Benchmark: footprint bbox queries through the REST API, this tree against a baseline ref; DB-generated
 GeoJSON vs the serializer.
 
-    python -m tests.benchmarks.api_bbox [--sizes 100000,1000000] [--requests 40] [--baseline main] [--reuse]
+    python -m tests.benchmarks.api_bbox [--sizes 100000,1000000] [--requests 40] [--baseline REF] [--reuse]
 
 Loads N footprints (the 17,763 real EarthLoc footprints, jittered, repeated; ``tests.benchmarks.footprint_db``)
 by COPY into a separate database per size (``BENCH_DATABASE_NAME`` + ``_<N>``, default ``bench_astroloc_api``;
@@ -107,7 +107,8 @@ def main() -> None:
     parser.add_argument("--sizes", default="100000")
     parser.add_argument("--requests", type=int, default=40)
     parser.add_argument("--bbox-deg", type=float, default=10.0, help="side of the query box, degrees")
-    parser.add_argument("--baseline", default="main", help="git ref to compare with")
+    parser.add_argument("--baseline", default="merge-base", help="git ref to compare with (default: where this "
+                        "branch left main, so both sides have the same migrations up to this branch's own)")
     parser.add_argument("--reuse", action="store_true", help="keep the rows if a size's database already holds N")
     args = parser.parse_args()
     base = baseline_tree(args.baseline)

@@ -5,10 +5,10 @@ The footprints are the 17,763 real EarthLoc footprints (``shared/real-footprints
 degrees and repeated to reach N, bulk-loaded by COPY (minutes of ``save()`` calls otherwise). The caller sets
 ``DJANGO_SETTINGS_MODULE`` and its own ``TEST_DATABASE_NAME`` before importing this module.
 
-Baseline: another git ref's code (``--baseline main``), exported by ``git archive`` under ``var/bench/``, served
-by its own gunicorn on the same data with its own schema: the migrations it lacks are unapplied first
-(``schema_for``), then re-applied for this tree (``schema_latest``), so both sides run in one process, on
-one machine, minutes apart.
+Baseline: another git ref's code (by default where this branch left main), exported by ``git archive`` under
+``var/bench/``, served by its own gunicorn on the same data with its own schema: the migrations it lacks are
+unapplied first (``schema_for``), then re-applied for this tree (``schema_latest``), so both sides run in one
+process, on one machine, minutes apart.
 """
 
 import csv
@@ -37,10 +37,15 @@ CSV = Path(os.environ.get("ASTROLOC_REAL_FOOTPRINTS",
                           REPO.parent / "shared" / "real-footprints" / "iss_footprints_earthloc.csv"))
 
 
+def _git(*args: str) -> str:
+    return subprocess.run(["git", *args], cwd=REPO, check=True, capture_output=True, text=True).stdout.strip()
+
+
 def baseline_tree(ref: str) -> Path:
-    """``ref``'s code exported under ``var/bench/baseline-<commit>`` (once per commit)."""
-    commit = subprocess.run(["git", "rev-parse", "--short", ref], cwd=REPO, check=True, capture_output=True,
-                            text=True).stdout.strip()
+    """``ref``'s code (``merge-base``: where this branch left main) exported under ``var/bench/baseline-<commit>``."""
+    if ref == "merge-base":
+        ref = _git("merge-base", "HEAD", "main")
+    commit = _git("rev-parse", "--short", ref)
     tree = REPO / "var" / "bench" / f"baseline-{commit}"
     if not tree.exists():
         tree.mkdir(parents=True)

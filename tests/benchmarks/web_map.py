@@ -1,6 +1,6 @@
 """Benchmark: the home map at N footprints, this tree against a baseline ref, time to first draw and bytes.
 
-    python -m tests.benchmarks.web_map [--size 100000] [--runs 3] [--baseline main] [--reuse]
+    python -m tests.benchmarks.web_map [--size 100000] [--runs 3] [--baseline REF] [--reuse]
 
 Loads N footprints (real EarthLoc shapes, jittered; ``tests.benchmarks.footprint_db``) into a separate
 database (``BENCH_DATABASE_NAME``, default ``bench_astroloc_web``; ``--reuse`` keeps rows already there).
@@ -115,7 +115,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=3, help="loads per view (the first is the cold one)")
-    parser.add_argument("--baseline", default="main", help="git ref to compare with")
+    parser.add_argument("--baseline", default="merge-base", help="git ref to compare with (default: where this "
+                        "branch left main, so both sides have the same migrations up to this branch's own)")
     parser.add_argument("--reuse", action="store_true", help="keep the rows if the database already holds N")
     args = parser.parse_args()
     connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=True,
