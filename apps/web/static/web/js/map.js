@@ -45,7 +45,7 @@
     },
   });
   new ArchiveControl().addTo(map);
-  A.worldLayer(map, A.config("world-urls"));
+  const world = A.worldLayer(map, A.config("world-urls"));
 
   const basemaps = A.config("basemaps");
   let base = null;
@@ -171,6 +171,7 @@
       }
       map.getContainer().dataset.drawn = data.mode === "features" ? data.features.features.length : data.total;
       map.getContainer().dataset.loaded = data.mode;
+      world.allowDetail();
     } catch (err) {
       if (err.name === "AbortError") return;
       statusNode.textContent = "Could not load footprints: " + err.message;

@@ -1,5 +1,6 @@
 /* The world context under the map: land and coastlines below the imagery, country borders and names above it,
-   from Natural Earth (vendored TopoJSON, web/world/README.md). 1:110m first, 1:50m from zoom 5 on. */
+   from Natural Earth (vendored TopoJSON, web/world/README.md). 1:110m at once, 1:50m from zoom 5 on once the
+   map allows it (after its first footprints). */
 (function () {
   "use strict";
   const DETAIL_ZOOM = 5;
@@ -92,6 +93,7 @@
 
     async function show(which) {
       const topo = await (await fetch(urls[which])).json();
+      if (which === "110m" && detail === "50m") return;  // the detail arrived first
       land.clearLayers(); borders.clearLayers();
       land.addData(unwrapAll(topojson.feature(topo, topo.objects.land)));
       borders.addData(unwrapAll(topojson.mesh(topo, topo.objects.countries, (a, b) => a !== b)));
@@ -106,11 +108,17 @@
       map.getContainer().dataset.world = which;
     }
 
-    map.on("moveend", () => {
-      if (map.getZoom() >= DETAIL_ZOOM && detail === "110m" && !loading) loading = show("50m");
-      placeLabels();
-    });
-    return show(map.getZoom() >= DETAIL_ZOOM ? "50m" : "110m");
+    let detailAllowed = false;
+    function maybeDetail() {
+      if (detailAllowed && map.getZoom() >= DETAIL_ZOOM && detail === "110m" && !loading) loading = show("50m");
+    }
+    map.on("moveend", () => { maybeDetail(); placeLabels(); });
+    show("110m");
+    return {
+      /** Allow the 1:50m file (236 KiB gzip, seconds of parsing on a slow machine): the map calls this once its
+          first footprints are drawn, so the detail never delays them. */
+      allowDetail() { detailAllowed = true; maybeDetail(); },
+    };
   }
 
   window.AstroLoc.worldLayer = worldLayer;
