@@ -24,10 +24,7 @@ os.environ["TEST_DATABASE_NAME"] = os.environ.get("BENCH_DATABASE_NAME", "bench_
 
 from django.db import connection
 
-from apps.footprints.selectors import FootprintFilter
-from apps.web.mapcells import map_aggregates_refresh, map_cells_rolled_up
-from apps.web.selectors import _grid_cells, map_footprints
-from tests.benchmarks.footprint_db import load, real_quads, schema_latest
+from tests.benchmarks.footprint_db import load, real_quads, schema_latest  # sets Django up: first
 
 MVT = """WITH b AS (SELECT ST_TileEnvelope(%s, %s, %s) AS env), rows AS (
     SELECT ST_AsMVTGeom(ST_Transform(f.polygon, 3857), b.env, 4096, 64, true) AS geom, f.id, f.confidence, f.source
@@ -57,6 +54,10 @@ def mvt(z: int, x: int, y: int) -> bytes:
 
 
 def main() -> None:
+    from apps.footprints.selectors import FootprintFilter
+    from apps.web.mapcells import map_aggregates_refresh, map_cells_rolled_up
+    from apps.web.selectors import _grid_cells, map_footprints
+
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", type=int, default=1_000_000)
     parser.add_argument("--reuse", action="store_true")
