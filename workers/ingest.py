@@ -14,6 +14,8 @@ make an RGB composite first, e.g. ``gdal_translate -b 4 -b 3 -b 2 in.tif rgb.tif
 
 Idempotent and resumable: cells already stored for this grid and year are skipped, and each finished zoom
 is recorded in the job's partial result, so a redelivered or re-run job continues where it stopped.
+Last, the basemap's overview tiles above the mosaic are (re)built (``apps.imagery.overviews``), so the web
+map shows its imagery at every zoom.
 """
 
 import io
@@ -27,6 +29,7 @@ from PIL import Image
 
 from apps.imagery.constants import MosaicSource
 from apps.imagery.models import Mosaic
+from apps.imagery.overviews import basemap_overviews_build
 from apps.imagery.services import (
     StoredTile,
     TilingParameters,
@@ -126,8 +129,8 @@ def _ingest(ctx: JobContext, mosaic_id: int, tiling: TilingParameters) -> dict[s
         ctx.save_partial(min(seen / total, 0.99), f"zoom {zoom} done: {mine} images")
         logger.info("ingest %s: zoom %d, %d images in %.2fs", mosaic_id, zoom, mine, time.monotonic() - zoom_started)
 
-    # Overviews: the overview builder (zoom 0 up to the coarsest stored zoom) is called here, once, for every
-    # source (file, COG, tile service): after the last zoom is stored, before the mosaic is marked ingested.
+    ctx.progress(0.99, "building overview tiles")
+    overviews = basemap_overviews_build(year=mosaic.year, bounds=source.area)
     mosaic = mosaic_finish(mosaic=mosaic)
     seconds = time.monotonic() - started
     return {
@@ -140,6 +143,7 @@ def _ingest(ctx: JobContext, mosaic_id: int, tiling: TilingParameters) -> dict[s
         "grid_cells": {str(z): n for z, n in expected.items()},
         "seconds": round(seconds, 3),
         "done_zooms": sorted(done_zooms),
+        "overview_tiles": {str(z): n for z, n in overviews.per_zoom.items()},
     }
 
 

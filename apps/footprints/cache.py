@@ -1,18 +1,20 @@
-"""A change stamp for caches of footprint aggregates (the web map's zoomed-out grid).
+"""A change stamp for caches of footprint aggregates (the web map's grid, histogram and materialized views).
 
 Every footprint write goes through ``apps.footprints.services``, which calls ``footprints_changed`` after
 commit; the stamp also carries the highest footprint id, so rows loaded behind the services' back (a
-benchmark's COPY) still change it. Caches keyed by the stamp are therefore never stale after a footprint
-write; photo edits (visibility, status, metadata) are not stamped and rely on the cache's short lifetime.
+benchmark's COPY) still change it, and the latest photo edit (``Photo.updated_at``, indexed), so a photo
+made private leaves every count keyed by the stamp at once. Edits by ``QuerySet.update`` (which skip
+``updated_at``) rely on the caches' short lifetime.
 """
 
 import logging
 
 from django.core.cache import cache
-from django.db.models import Max
+from django.db import connection
 from redis.exceptions import RedisError
 
 from apps.footprints.models import Footprint
+from apps.photos.models import Photo
 
 __all__ = ["footprints_changed", "footprints_stamp"]
 
@@ -30,6 +32,10 @@ def footprints_changed() -> None:
 
 
 def footprints_stamp() -> str:
-    """``<version>-<max footprint id>``: changes whenever a footprint is added or rejected."""
-    top = Footprint.objects.aggregate(top=Max("pk"))["top"] or 0
-    return f"{cache.get(VERSION_KEY, 0)}-{top}"
+    """``<version>-<max footprint id>-<last photo edit>``: changes whenever a footprint is added or rejected
+    or a photo is saved."""
+    with connection.cursor() as cursor:  # one round trip, two index lookups
+        cursor.execute(f"SELECT (SELECT max(id) FROM {Footprint._meta.db_table}),"
+                       f" (SELECT max(updated_at) FROM {Photo._meta.db_table})")
+        top, edited = cursor.fetchone()
+    return f"{cache.get(VERSION_KEY, 0)}-{top or 0}-{edited.timestamp() if edited else 0:.6f}"

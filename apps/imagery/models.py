@@ -4,7 +4,7 @@ from django.contrib.gis.db import models
 
 from apps.imagery.constants import MosaicSource, MosaicStatus
 
-__all__ = ["Mosaic", "SatelliteTile"]
+__all__ = ["BasemapOverview", "Mosaic", "SatelliteTile"]
 
 
 class Mosaic(models.Model):
@@ -88,3 +88,27 @@ class SatelliteTile(models.Model):
 
     def __str__(self) -> str:
         return f"z{self.zoom}/{self.x}/{self.y} span {self.span} ({self.year})"
+
+
+class BasemapOverview(models.Model):
+    """A 256-px XYZ basemap tile of one year below the year's coarsest stored zoom, built from its four children.
+
+    Overviews exist only for the web map (``apps.imagery.overviews``): they are never database images, so
+    retrieval and localization never see them. RGBA PNG, transparent where the year has no imagery.
+    """
+
+    year = models.PositiveSmallIntegerField()
+    zoom = models.PositiveSmallIntegerField()
+    x = models.PositiveIntegerField()
+    y = models.PositiveIntegerField()
+    image = models.FileField(upload_to="overviews/", help_text="RGBA PNG, 256 x 256 px.")
+    created_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["year", "zoom", "x", "y"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "zoom", "x", "y"], name="basemapoverview_unique_tile")
+        ]
+
+    def __str__(self) -> str:
+        return f"overview z{self.zoom}/{self.x}/{self.y} ({self.year})"

@@ -87,7 +87,7 @@ class Photo(models.Model):
     visibility = models.CharField(max_length=8, choices=Visibility.choices, default=Visibility.PUBLIC,
                                   db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)  # the footprint change stamp's max
 
     class Meta:
         ordering = ["photo_id"]

@@ -8,6 +8,7 @@ app_name = "web"
 urlpatterns = [
     path("", views.map_view, name="map"),
     path("map/data", views.map_data_view, name="map-data"),
+    path("map/dates", views.map_dates_view, name="map-dates"),
     path("photos/<str:photo_id>/", views.photo_detail_view, name="photo"),
     path("upload/", views.upload_view, name="upload"),
     path("batches/<int:pk>/", views.batch_detail_view, name="batch"),

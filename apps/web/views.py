@@ -5,6 +5,7 @@ import json
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.views.decorators.http import require_GET
 
 from apps.api.filters import FootprintFilterSerializer
@@ -15,7 +16,15 @@ from apps.footprints.selectors import footprint_history
 from apps.footprints.services import footprint_iou
 from apps.photos.constants import PhotoStatus, TiltClass
 from apps.photos.selectors import batch_list, photo_get
-from apps.web.selectors import basemap_layers, batch_followup_jobs, batch_import_job, map_data, review_queue
+from apps.web.selectors import (
+    basemap_layers,
+    batch_followup_jobs,
+    batch_import_job,
+    map_data,
+    map_date_histogram,
+    map_first_view,
+    review_queue,
+)
 
 login_page_required = login_required(login_url="web:login")
 
@@ -41,6 +50,8 @@ def map_view(request: HttpRequest) -> HttpResponse:
     return render(request, "web/map.html", {
         "years": [layer["year"] for layer in layers],
         "basemaps": layers,
+        "first_view": map_first_view(user=request.user),
+        "world_urls": {detail: static(f"web/world/countries-{detail}.json") for detail in ("110m", "50m")},
         "filters": {k: request.GET.get(k, "") for k in MAP_FILTER_FIELDS},
         "tilt_choices": TiltClass.choices,
         "status_choices": PhotoStatus.choices,
@@ -49,13 +60,17 @@ def map_view(request: HttpRequest) -> HttpResponse:
     })
 
 
+def _invalid_filters(params: FootprintFilterSerializer) -> JsonResponse:
+    return JsonResponse({"code": "invalid", "description": "Check the filters.", "fields": params.errors},
+                        status=400)
+
+
 @require_GET
 def map_data_view(request: HttpRequest) -> HttpResponse:
     """JSON for one map view: ``features`` (GeoJSON) when zoomed in or few match, else aggregated ``cells``."""
     params = FootprintFilterSerializer(data=_map_filter_params(request.GET))
     if not params.is_valid():
-        return JsonResponse({"code": "invalid", "description": "Check the filters.", "fields": params.errors},
-                            status=400)
+        return _invalid_filters(params)
     try:
         zoom = int(request.GET.get("zoom", "2"))
     except ValueError:
@@ -67,6 +82,16 @@ def map_data_view(request: HttpRequest) -> HttpResponse:
             f'"cells":{json.dumps(data.cells)},'
             f'"features":{{"type":"FeatureCollection","features":[{features}]}}}}')
     return HttpResponse(body, content_type="application/json")
+
+
+@require_GET
+def map_dates_view(request: HttpRequest) -> HttpResponse:
+    """JSON of the date histogram under the map: footprints per capture month for the filters but the dates."""
+    params = FootprintFilterSerializer(data=_map_filter_params(request.GET))
+    if not params.is_valid():
+        return _invalid_filters(params)
+    months = map_date_histogram(user=request.user, filters=params.to_filter(), q=request.GET.get("q", ""))
+    return JsonResponse({"months": months})
 
 
 def _photo_or_404(request: HttpRequest, photo_id: str):

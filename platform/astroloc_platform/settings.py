@@ -231,6 +231,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("ASTROLOC_RECOVERY_INTERVAL_SECONDS", default=60.0),
         "options": {"queue": "cpu", "expires": 60},
     },
+    # The web map's materialized per-cell / per-month counts (apps.web.mapcells): refreshed when footprints or
+    # photos changed since the last refresh; until then the map counts live (correct, slower at scale).
+    "refresh-map-aggregates": {
+        "task": "maintenance.refresh_map_aggregates",
+        "schedule": env.float("ASTROLOC_MAP_AGGREGATES_REFRESH_SECONDS", default=60.0),
+        "options": {"queue": "cpu", "expires": 60},
+    },
 }
 
 # Outbound fetches (photos by URL, tile services, COGs; apps.core.remote): off until hosts are listed.

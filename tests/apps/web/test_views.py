@@ -168,7 +168,7 @@ def test_world_view_grid_is_cached_until_a_footprint_changes(client, django_asse
     _grid(n)  # 20 per row from (10, 10), 0.5 degree apart
     world = {"bbox": "-180,-85,180,85", "zoom": str(WORLD_CELLS_MAX_ZOOM)}
     first = client.get("/map/data", world).json()
-    with django_assert_max_num_queries(1):  # the stamp (max id) only: the grid comes from the cache
+    with django_assert_max_num_queries(1):  # the stamp only: the grid comes from the cache
         second = client.get("/map/data", world).json()
     assert second == first and first["mode"] == "cells" and first["total"] == n
 

@@ -1,4 +1,5 @@
-/* The home map: basemap by year, footprints (or aggregated cells) for the view, filters in the URL. */
+/* The home map: world context, basemap by year, footprints (or aggregated cells) for the view, the date
+   histogram, filters in the URL. Opens on the archive unless the URL names a view. */
 (function () {
   "use strict";
   const A = window.AstroLoc;
@@ -6,13 +7,45 @@
   const statusNode = document.getElementById("map-status");
   const yearSelect = document.getElementById("f-year");
   const results = document.getElementById("results");
+  const dateFrom = document.getElementById("f-from"), dateTo = document.getElementById("f-to");
   const RESULTS_SHOWN = 50;
+  const HIGHLIGHT = { color: "#ffd400", weight: 4, fillOpacity: 0.45 };
   const params = new URLSearchParams(window.location.search);
+  const firstView = A.config("first-view");
 
   const lat = parseFloat(params.get("lat")), lon = parseFloat(params.get("lon")), zoom = parseInt(params.get("z"), 10);
-  const map = L.map("map", { preferCanvas: true, worldCopyJump: true, minZoom: 1, maxZoom: 18 })
-    .setView([isNaN(lat) ? 20 : lat, isNaN(lon) ? 0 : lon], isNaN(zoom) ? 2 : zoom);
-  map.attributionControl.setPrefix("AstroLoc");
+  const map = L.map("map", { preferCanvas: true, worldCopyJump: true, minZoom: 1, maxZoom: 18 });
+  map.attributionControl.setPrefix("AstroLoc · Natural Earth");
+
+  /** The extent of what the user may see (footprints, else imagery), or the world. */
+  function archiveBounds() {
+    if (!firstView.bounds) return null;
+    const [w, s, e, n] = firstView.bounds;
+    return L.latLngBounds([s, w], [n, e]);
+  }
+  function zoomToArchive() {
+    const bounds = archiveBounds();
+    if (bounds) map.fitBounds(bounds, { padding: [24, 24], maxZoom: 12 });
+    else map.setView([20, 0], 2);
+  }
+  if (!isNaN(lat) && !isNaN(lon) && !isNaN(zoom)) map.setView([lat, lon], zoom);
+  else zoomToArchive();
+
+  const ArchiveControl = L.Control.extend({
+    options: { position: "topleft" },
+    onAdd() {
+      const button = L.DomUtil.create("button", "archive-control leaflet-bar");
+      button.type = "button";
+      button.id = "zoom-archive";
+      button.textContent = "Zoom to archive";
+      button.title = firstView.of === "imagery" ? "Show all imagery (no footprints yet)" : "Show every footprint you may see";
+      L.DomEvent.disableClickPropagation(button);
+      L.DomEvent.on(button, "click", zoomToArchive);
+      return button;
+    },
+  });
+  new ArchiveControl().addTo(map);
+  const world = A.worldLayer(map, A.config("world-urls"));
 
   const basemaps = A.config("basemaps");
   let base = null;
@@ -27,9 +60,11 @@
     setYear(yearSelect.value);
   }
 
+  const byPhoto = new Map();  // photo_id -> footprint layer, for the list's hover highlight
   const footprints = L.geoJSON(null, {
     style: (feature) => A.footprintStyle(feature.properties),
     onEachFeature: (feature, layer) => {
+      byPhoto.set(feature.properties.photo_id, layer);
       layer.bindPopup(() => popupHtml(feature.properties));
       layer.on("add", () => {
         const el = layer.getElement && layer.getElement();
@@ -39,11 +74,15 @@
   }).addTo(map);
   const cells = L.layerGroup().addTo(map);
 
+  function thumbnailUrl(photoId) {
+    return "/api/v1/photos/" + encodeURIComponent(photoId) + "/files/thumbnail";
+  }
+
   function popupHtml(p) {
     const id = A.escapeHtml(p.photo_id);
     const href = "/photos/" + encodeURIComponent(p.photo_id) + "/";
     const thumb = p.has_thumbnail
-      ? '<img src="/api/v1/photos/' + encodeURIComponent(p.photo_id) + '/files/thumbnail" alt="Thumbnail of ' + id + '" width="160">'
+      ? '<img src="' + thumbnailUrl(p.photo_id) + '" alt="Thumbnail of ' + id + '" width="160">'
       : "";
     const conf = p.confidence === null ? "—" : Number(p.confidence).toFixed(2);
     return '<div class="popup">' + thumb + "<strong>" + id + "</strong><br>" +
@@ -59,13 +98,31 @@
     return marker;
   }
 
-  /** Keyboard and screen-reader access to what the map draws: links to the first photos in view. */
+  /** Highlight a photo's footprint while its list entry is hovered or focused. */
+  function highlight(photoId, on) {
+    const layer = byPhoto.get(photoId);
+    if (!layer) return;
+    if (on) { layer.setStyle(HIGHLIGHT); layer.bringToFront(); } else footprints.resetStyle(layer);
+    map.getContainer().dataset.highlighted = on ? photoId : "";
+  }
+
+  /** Keyboard and screen-reader access to what the map draws: the first photos in view, with thumbnails. */
   function listResults(features) {
     features.slice(0, RESULTS_SHOWN).forEach((f) => {
+      const p = f.properties;
       const li = document.createElement("li");
       const a = document.createElement("a");
-      a.href = "/photos/" + encodeURIComponent(f.properties.photo_id) + "/";
-      a.textContent = f.properties.photo_id + " (" + (f.properties.datetime || "").slice(0, 10) + ")";
+      a.href = "/photos/" + encodeURIComponent(p.photo_id) + "/";
+      if (p.has_thumbnail) {
+        const img = document.createElement("img");
+        img.src = thumbnailUrl(p.photo_id); img.alt = ""; img.width = 48; img.height = 48; img.loading = "lazy";
+        a.appendChild(img);
+      } else {
+        a.appendChild(document.createElement("span")).className = "no-thumb";
+      }
+      a.appendChild(document.createTextNode(p.photo_id + " (" + (p.datetime || "").slice(0, 10) + ")"));
+      ["mouseenter", "focus"].forEach((type) => a.addEventListener(type, () => highlight(p.photo_id, true)));
+      ["mouseleave", "blur"].forEach((type) => a.addEventListener(type, () => highlight(p.photo_id, false)));
       li.appendChild(a);
       results.appendChild(li);
     });
@@ -115,7 +172,7 @@
     statusNode.textContent = "Loading footprints…";
     try {
       const data = await A.api("/map/data?" + q.toString(), { signal: controller.signal });
-      footprints.clearLayers(); cells.clearLayers(); results.innerHTML = "";
+      footprints.clearLayers(); cells.clearLayers(); byPhoto.clear(); results.innerHTML = "";
       if (data.mode === "features") {
         footprints.addData(data.features);
         listResults(data.features.features);
@@ -125,14 +182,40 @@
         data.cells.forEach((cell) => cells.addLayer(cellMarker(cell)));
         statusNode.textContent = data.total + " footprints in view, grouped; zoom in to see polygons.";
       }
+      map.getContainer().dataset.drawn = data.mode === "features" ? data.features.features.length : data.total;
       map.getContainer().dataset.loaded = data.mode;
+      world.allowDetail();
     } catch (err) {
       if (err.name === "AbortError") return;
       statusNode.textContent = "Could not load footprints: " + err.message;
     }
   }
 
-  form.addEventListener("submit", (event) => { event.preventDefault(); load(); });
+  const histogram = A.dateHistogram(document.getElementById("histogram"), (from, to) => {
+    dateFrom.value = from; dateTo.value = to;
+    histogram.update(months, from, to);
+    load();
+  });
+  let months = [];
+  /** The histogram's bars for the filters except the dates (so a brush can widen again). */
+  async function loadDates() {
+    const q = filterParams();
+    q.delete("date_from"); q.delete("date_to");
+    try {
+      months = (await A.api("/map/dates?" + q.toString())).months;
+      histogram.update(months, dateFrom.value, dateTo.value);
+    } catch (err) {
+      statusNode.textContent = "Could not load the date histogram: " + err.message;
+    }
+  }
+  document.getElementById("dates-clear").addEventListener("click", () => {
+    dateFrom.value = ""; dateTo.value = "";
+    histogram.update(months, "", "");
+    load();
+  });
+
+  form.addEventListener("submit", (event) => { event.preventDefault(); load(); loadDates(); });
   map.on("moveend", load);
   load();
+  loadDates();
 })();
