@@ -32,6 +32,7 @@ from apps.models_registry.services import embedding_index_create, tile_embedding
 from ml.embed import embed_files
 from ml.index import TileIndex
 from ml.models import load_model
+from ml.progress import RateMeter
 from workers.chunks import ChunkContext, register_chunked, run_chunked
 from workers.jobs import JobContext, job_seconds, run_job
 
@@ -113,6 +114,7 @@ def embed_chunk(ctx: ChunkContext) -> dict[str, Any]:
     if todo:
         model = load_version_model(model_version)
         batch = max(1, int(settings.ASTROLOC_EMBED_BATCH_TILES))
+        meter = RateMeter(start_count=done)
         for start in range(0, len(todo), batch):
             part = todo[start:start + batch]
             t0 = time.monotonic()
@@ -124,7 +126,7 @@ def embed_chunk(ctx: ChunkContext) -> dict[str, Any]:
             ctx.result.update(rows_written=written, seconds_embed=round(seconds, 3))
             ctx.commit(done, partial(tile_embeddings_copy, model_version=model_version,
                                      tile_ids=[pk for pk, _ in part], vectors=desc),
-                       f"chunk {ctx.chunk.index}: {done}/{ctx.chunk.size} tiles embedded")
+                       f"chunk {ctx.chunk.index}: {meter.line(done, ctx.chunk.size, 'tiles')} embedded")
     return {"rows_written": written, "seconds_embed": round(seconds, 3)}
 
 

@@ -15,6 +15,7 @@ from django.conf import settings
 from apps.photos.files import SourceReader
 from apps.photos.models import Batch
 from apps.photos.services import batch_fail, batch_finish, batch_import_file, batch_import_plan
+from ml.progress import RateMeter
 from workers.jobs import JobContext, run_job
 
 __all__ = ["import_batch", "import_photos"]
@@ -42,6 +43,7 @@ def _import(ctx: JobContext, batch_id: int) -> dict[str, Any]:
     logger.info("import %s: %d files planned in %.2fs", batch_id, len(plan.items), time.monotonic() - started)
     outcomes: dict[str, dict[str, Any]] = dict(ctx.partial.get("files", {}))
     total = max(len(plan.items), 1)
+    meter = RateMeter(start_count=len(outcomes))
     with SourceReader(sources, max_bytes=settings.ASTROLOC_PHOTO_MAX_BYTES) as reader:
         for i, item in enumerate(plan.items):
             if item.name in outcomes:
@@ -49,9 +51,9 @@ def _import(ctx: JobContext, batch_id: int) -> dict[str, Any]:
             outcomes[item.name] = batch_import_file(batch=batch, item=item, reader=reader, plan=plan).as_dict()
             if (i + 1) % CHECKPOINT_EVERY == 0:
                 ctx.partial["files"] = outcomes
-                ctx.save_partial(min((i + 1) / total, 0.99), f"{i + 1}/{len(plan.items)} files")
+                ctx.save_partial(min((i + 1) / total, 0.99), meter.line(i + 1, len(plan.items), "files"))
             else:
-                ctx.progress(min((i + 1) / total, 0.99), f"{i + 1}/{len(plan.items)} files")
+                ctx.progress(min((i + 1) / total, 0.99), meter.line(i + 1, len(plan.items), "files"))
     report = batch_finish(batch=batch, plan=plan, outcomes=[outcomes[item.name] for item in plan.items])
     seconds = time.monotonic() - started
     logger.info("import %s: %s in %.2fs", batch_id, report["summary"], seconds)

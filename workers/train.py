@@ -17,7 +17,7 @@ Parameters: ``model_preset`` (default ``resnet18_gem``), ``image_size``, ``name`
 ``val_fraction`` (default 0.25), ``zooms`` (database images used, default all), ``retrieval_min_confidence``
 (retrieval footprints below it do not train; default ``RETRIEVAL_TRAINING_MIN_CONFIDENCE``) and any
 ``ml.train.TrainConfig`` field (``iterations``, ``pairs_per_batch``, ``mum_locations_per_batch``,
-``num_clusters``, ``seed``, ``lr``, ``device``, ...).
+``num_clusters``, ``seed``, ``lr``, ``device``, ``time_budget_s``, ...).
 """
 
 import logging
@@ -42,7 +42,7 @@ from ml.data.records import PhotoRecord, TileRecord, bounds_footprint
 from ml.embed import resolve_device
 from ml.evaluate import evaluate
 from ml.models.checkpoint import load_checkpoint
-from ml.train import Progress, TrainConfig, TrainData, build_model, fit, seed_everything
+from ml.train import Progress, TrainConfig, TrainData, build_model, fit, progress_line, seed_everything
 from workers.jobs import JobContext, run_job
 
 __all__ = ["TrainInputError", "labeled_photo_records", "tile_records", "train", "train_config", "train_model"]
@@ -140,9 +140,11 @@ def train_model(ctx: JobContext) -> dict[str, Any]:
         ctx.save_partial(0.01, f"{len(train_photos)} training photos, {len(tiles)} tiles")
 
     def report(p: Progress) -> None:
-        terms = " ".join(f"{k}={v:.4f}" for k, v in p.losses.items())
-        message = f"{p.phase} {p.iteration}/{p.total} {terms or p.metrics or ''}".strip()
-        ctx.progress(0.01 + 0.97 * p.iteration / max(p.total, 1), message, force=p.phase != "train")
+        message = progress_line(p, config.time_budget_s) if p.phase == "train" else f"{p.phase} {p.metrics or ''}"
+        done = p.iteration / max(p.total, 1)
+        if config.time_budget_s:
+            done = max(done, min(p.seconds / config.time_budget_s, 1.0))
+        ctx.progress(0.01 + 0.97 * done, message, force=p.phase != "train")
 
     result = fit(config, data, progress=report, resume=True)
     checkpoint_path = result.best_checkpoint or result.last_checkpoint
