@@ -105,7 +105,7 @@ def _split(photos: list[PhotoRecord], fraction: float, seed: int) -> tuple[list[
 
 def _run_dir(job_id: int) -> Path:
     """Per job row (its UUID, not only its id: ids repeat across databases, and a stale ``last.pt`` would resume)."""
-    root = getattr(settings, "ASTROLOC_TRAIN_DIR", None) or Path(tempfile.gettempdir()) / "astroloc-train"
+    root = settings.ASTROLOC_TRAIN_DIR or Path(tempfile.gettempdir()) / "astroloc-train"
     uuid = Job.objects.filter(pk=job_id).values_list("uuid", flat=True).get()
     return Path(root) / f"job-{job_id}-{uuid}"
 
