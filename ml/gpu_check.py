@@ -3,7 +3,8 @@
 `python -m workers.gpu check` runs it on a CUDA machine (without one it says so and stops). It exercises the
 code the GPU workers run, on a synthetic Earth so it needs no data and no network:
 1. `ml.train.fit` on the default ViT-B + SALAD config (`ml/configs/astroloc_vitb.yaml`) for a few hundred
-   iterations in bf16 autocast (what `fit` does on CUDA), from random weights (none are downloaded);
+   iterations (at most 4 minutes) in bf16 autocast (what `fit` does on CUDA), from random weights (none are
+   downloaded);
 2. `ml.embed.embed_files` over every database tile at 4 rotations, as an embed chunk does;
 3. a batch of photos localized as far as the GPU goes: embedded in one batch, candidates from a `TileIndex`
    (FAISS on the GPU when faiss-gpu is installed, else on the CPU), and the exact re-rank over the 4
@@ -99,12 +100,17 @@ def run_check(
     *,
     config: TrainConfig | None = None,
     iterations: int = 300,
+    train_seconds: float = 240.0,
     device: str = "cuda",
     photos: int = 200,
     measure_cpu: bool = True,
     log: Callable[[str], None] = print,
 ) -> CheckResult:
-    """Train, embed and localize on the synthetic Earth at `data_root` (see the module docstring)."""
+    """Train, embed and localize on the synthetic Earth at `data_root` (see the module docstring).
+
+    Training stops after `iterations` or `train_seconds` of steps, whichever comes first, so the whole check
+    stays within its time even on a slower GPU than planned for.
+    """
     from ml.data.synth_adapter import records_from_synth
 
     started = time.perf_counter()
@@ -112,7 +118,8 @@ def run_check(
     dev = resolve_device(device)
     records = records_from_synth(data_root)
     out_dir = Path(tempfile.mkdtemp(prefix="astroloc-gpu-check-"))
-    config = replace(base, iterations=iterations, device=str(dev), out_dir=str(out_dir), val_every=0,
+    config = replace(base, iterations=iterations, time_budget_s=train_seconds, device=str(dev), out_dir=str(out_dir),
+                     val_every=0,
                      checkpoint_every=max(iterations, 1), recluster_every=max(base.recluster_every, iterations))
     notes: list[str] = []
 

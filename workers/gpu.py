@@ -94,6 +94,7 @@ def gpu_check(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m workers.gpu check", description=gpu_check.__doc__)
     parser.add_argument("--iterations", type=int, default=300, help="training steps of the ViT-B config")
+    parser.add_argument("--train-seconds", type=float, default=240.0, help="training stops after this many seconds")
     parser.add_argument("--photos", type=int, default=200, help="photos localized in the batch")
     parser.add_argument("--preset", default="demo", help="synthetic Earth preset generated for the check")
     parser.add_argument("--data", type=Path, help="an existing synthetic Earth (skips generating one)")
@@ -111,7 +112,7 @@ def gpu_check(argv: list[str] | None = None) -> int:
         root = Path(tempfile.mkdtemp(prefix="astroloc-gpu-check-synth-"))
         print(f"generating the synthetic Earth ({args.preset}) in {root}", flush=True)
         generate(get_preset(args.preset), root, log=lambda message: print(f"  {message}", flush=True))
-    result = run_check(root, iterations=args.iterations, photos=args.photos,
+    result = run_check(root, iterations=args.iterations, train_seconds=args.train_seconds, photos=args.photos,
                        log=lambda message: print(message, flush=True))
     print("\n".join(result.lines()))
     return 0
