@@ -2,13 +2,14 @@
 
 import subprocess
 import sys
+from dataclasses import replace
 
 import numpy as np
 import torch
 
 from ml.gpu_check import run_check, vitb_config
 from ml.index import rerank_exact, rerank_exact_torch
-from ml.train import TrainConfig
+from ml.train import TrainConfig, measure_throughput
 from tests.conftest import REPO_ROOT
 
 
@@ -37,9 +38,14 @@ def test_check_trains_embeds_and_localizes_on_cpu_with_a_small_config(synth_tiny
     assert "images/s" in report and "photos/s" in report and "CPU reference" in report
 
 
-def test_the_default_config_is_the_astroloc_vitb_one():
+def test_the_default_config_is_the_astroloc_vitb_one_and_it_trains(tmp_path):
     config = vitb_config()
     assert config.model_preset == "astroloc_vitb_salad" and config.pairs_per_batch == 24
+    # The same architecture at 98 px (7 x 7 patches) and a 6-image batch: one real step on the CPU.
+    small = replace(config, model_overrides={"image_size": 98}, pairs_per_batch=2, mum_locations_per_batch=1,
+                    device="cpu", out_dir=str(tmp_path))
+    speed = measure_throughput(small, seconds=0.1, max_steps=1)
+    assert speed.steps == 1 and speed.images_per_step == 6 and speed.images_per_s > 0
 
 
 def test_without_cuda_the_check_says_so_and_exits_0():
