@@ -27,9 +27,9 @@ def test_torch_rerank_matches_the_numpy_one():
 
 
 def test_check_trains_embeds_and_localizes_on_cpu_with_a_small_config(synth_tiny):
+    # MUM only: the tiny Earth's 6 training photos overlap too much for ground-disjoint pair batches.
     config = TrainConfig(model_preset="resnet18_gem", model_overrides={"image_size": 32, "desc_dim": 16},
-                         pairs_per_batch=2, mum_locations_per_batch=2, num_clusters=2, min_iou=0.05,
-                         embed_batch_size=16)
+                         pair_loss_weight=0.0, mum_locations_per_batch=2, num_clusters=2, embed_batch_size=16)
     result = run_check(synth_tiny, config=config, iterations=3, device="cpu", photos=5, log=lambda _: None)
     assert result.iterations == 3 and result.train_images_per_s > 0 and result.loss_first is not None
     assert result.tiles > 0 and result.embed_images_per_s > 0
@@ -41,8 +41,9 @@ def test_check_trains_embeds_and_localizes_on_cpu_with_a_small_config(synth_tiny
 def test_the_default_config_is_the_astroloc_vitb_one_and_it_trains(tmp_path):
     config = vitb_config()
     assert config.model_preset == "astroloc_vitb_salad" and config.pairs_per_batch == 24
-    # The same architecture at 98 px (7 x 7 patches) and a 6-image batch: one real step on the CPU.
-    small = replace(config, model_overrides={"image_size": 98}, pairs_per_batch=2, mum_locations_per_batch=1,
+    # The same architecture at 126 px (9 x 9 patches, more than SALAD's 64 clusters) and a 6-image batch: one
+    # real step on the CPU.
+    small = replace(config, model_overrides={"image_size": 126}, pairs_per_batch=2, mum_locations_per_batch=1,
                     device="cpu", out_dir=str(tmp_path))
     speed = measure_throughput(small, seconds=0.1, max_steps=1)
     assert speed.steps == 1 and speed.images_per_step == 6 and speed.images_per_s > 0
