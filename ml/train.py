@@ -190,6 +190,8 @@ class FitResult:
     best_metrics: dict
     history: list[dict]
     wall_s: float
+    iterations: int = 0  # steps trained in all (a time budget may end the run before `config.iterations`)
+    train_seconds: float = 0.0  # time spent in those steps
 
 
 def seed_everything(seed: int) -> None:
@@ -546,6 +548,8 @@ def fit(
         best_metrics=best,
         history=history,
         wall_s=time.perf_counter() - start,
+        iterations=iteration,
+        train_seconds=train_seconds,
     )
 
 

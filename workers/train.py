@@ -152,9 +152,10 @@ def train_model(ctx: JobContext) -> dict[str, Any]:
     preprocessing = checkpoint.build_model().preprocessing
     data_config = {**checkpoint.data_config, "input_size": preprocessing.size, "mean": list(preprocessing.mean),
                    "std": list(preprocessing.std)}
-    metrics = {**result.best_metrics, **ctx.partial["untrained"], "iterations": config.iterations,
+    metrics = {**result.best_metrics, **ctx.partial["untrained"], "iterations": result.iterations,
+               "planned_iterations": config.iterations, "time_budget_s": config.time_budget_s,
                "train_photos": len(train_photos), "val_photos": len(val_photos), "tiles": len(tiles),
-               "train_seconds": round(result.wall_s, 1)}
+               "train_seconds": round(result.wall_s, 1), "step_seconds": round(result.train_seconds, 1)}
     name = str(ctx.parameters.get("name") or f"{config.model_preset}-job{ctx.job_id}")
     version = model_version_register(
         name=name, checkpoint_path=checkpoint_path, architecture=checkpoint.model_config.to_dict(),
