@@ -27,9 +27,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ml.embed import embed_files, resolve_device
+from ml.embed import embed_files, resolve_device, synchronize
 from ml.evaluate import positives_for
 from ml.index import TileIndex, rerank_exact_torch
+from ml.models.checkpoint import load_checkpoint
 from ml.train import Progress, TrainConfig, TrainData, fit, measure_throughput
 
 __all__ = ["CPU_REFERENCE", "CheckResult", "run_check", "vitb_config"]
@@ -141,19 +142,17 @@ def run_check(
 
     log(f"training {config.model_preset} for {iterations} iterations on {dev}")
     result = fit(config, TrainData(records.tiles, records.photos["train"]), progress=progress, resume=False)
-    from ml.models.checkpoint import load_checkpoint
-
     model = load_checkpoint(result.last_checkpoint).build_model().to(dev).eval()
     final = last.get("p")
     train_rate = final.images_per_s if final else 0.0
 
     database = records.database()
     log(f"embedding {len(database)} tiles x 4 rotations")
-    _synchronize(dev)
+    synchronize(dev)
     t0 = time.perf_counter()
     tile_desc = embed_files(model, [t.path for t in database], rotations=QUARTER_TURNS,
                             batch_size=config.embed_batch_size, device=dev)
-    _synchronize(dev)
+    synchronize(dev)
     embed_s = time.perf_counter() - t0
 
     queries = (records.photos["test"] + records.photos["val"])[:photos]
@@ -163,14 +162,14 @@ def run_check(
     device_desc = torch.from_numpy(tile_desc).to(dev)
     k = min(100, len(database))
     log(f"localizing {len(queries)} photos in one batch (top {k} candidates, exact re-rank x4 on {dev})")
-    _synchronize(dev)
+    synchronize(dev)
     t0 = time.perf_counter()
     query_desc = embed_files(model, [p.path for p in queries], batch_size=config.embed_batch_size, device=dev)[:, 0]
     candidates, _ = index.search(query_desc, k, rotations=len(QUARTER_TURNS))
     ranked, _ = rerank_exact_torch(torch.from_numpy(query_desc).to(dev), torch.from_numpy(candidates).to(dev),
                                    device_desc)
     ranked = ranked.cpu().numpy()
-    _synchronize(dev)
+    synchronize(dev)
     localize_s = time.perf_counter() - t0
 
     positives = positives_for(queries, database)
@@ -199,11 +198,6 @@ def run_check(
         wall_s=time.perf_counter() - started,
         notes=notes,
     )
-
-
-def _synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def _device_name(device: torch.device) -> str:

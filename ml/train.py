@@ -27,7 +27,7 @@ from ml.data.images import ImageStore
 from ml.data.pairs import PairBatchSampler, build_pairs
 from ml.data.records import PhotoRecord, TileRecord
 from ml.data.transforms import AugmentConfig, Augmenter, rotate_quarter_turns
-from ml.embed import embed_files, resolve_device
+from ml.embed import embed_files, resolve_device, synchronize
 from ml.evaluate import evaluate
 from ml.losses import mum_loss, pairwise_loss
 from ml.models.checkpoint import load_checkpoint, save_checkpoint
@@ -270,18 +270,13 @@ def measure_throughput(config: TrainConfig, *, seconds: float = 8.0, max_steps: 
         batch.mum_labels = torch.arange(config.mum_locations_per_batch).repeat_interleave(config.years_per_location)
         batch.mum_overlap = torch.zeros(m, m, dtype=torch.bool)
     train_step(model, optimizer, batch, config, device)
-    _synchronize(device)
+    synchronize(device)
     steps, start = 0, time.perf_counter()
     while steps < max_steps and (steps == 0 or time.perf_counter() - start < seconds):
         train_step(model, optimizer, batch, config, device)
         steps += 1
-    _synchronize(device)
+    synchronize(device)
     return Throughput(images_per_step(config), steps, time.perf_counter() - start, str(device))
-
-
-def _synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def build_model(config: TrainConfig) -> DescriptorModel:
