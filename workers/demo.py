@@ -41,7 +41,7 @@ from apps.imagery.services import TilingParameters, mosaic_ingest  # noqa: E402
 from apps.models_registry.models import ModelVersion  # noqa: E402
 from apps.models_registry.selectors import model_version_active, tiles_without_embeddings  # noqa: E402
 from apps.photos.models import Batch, Photo  # noqa: E402
-from apps.photos.selectors import photos_to_label  # noqa: E402
+from apps.photos.selectors import has_own_footprint, photos_to_label  # noqa: E402
 from apps.photos.services import batch_create  # noqa: E402
 from ml.geo import polygon_iou  # noqa: E402
 from ml.progress import format_seconds  # noqa: E402
@@ -268,7 +268,7 @@ def stage_localize(root: Path, count: int) -> None:
     """`count` held-out photos, evenly spaced, still without a footprint: retrieval (with its prior) + verification."""
     chosen = demo_localize_photo_ids(root, count)
     pending = list(Photo.objects.filter(batch__name=DEMO_BATCH_NAME, photo_id__in=chosen, status="imported")
-                   .exclude(footprints__is_current=True).order_by("pk").values_list("pk", flat=True))
+                   .exclude(has_own_footprint()).order_by("pk").values_list("pk", flat=True))
     if not pending or model_version_active() is None:
         follow(None, "localize photos")
         return

@@ -154,7 +154,7 @@ def label_photos(ctx: JobContext) -> dict[str, Any]:
             outcome = {"accepted": False, "skipped": True, "reason": "photo deleted before labeling"}
         elif mine is not None:
             outcome = {"accepted": True, "footprint_id": mine.pk, "inliers": mine.inliers, "resumed": True}
-        elif photo.footprints.filter(is_current=True).exists():
+        elif photo.footprints.current().own().exists():
             outcome = {"accepted": False, "skipped": True, "reason": "the photo got a footprint meanwhile"}
         else:
             outcome = _record(photo, _label_one(photo, matcher, cfg, uncertainty_km), ctx.job_id)

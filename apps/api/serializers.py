@@ -99,8 +99,19 @@ class BatchSerializer(serializers.ModelSerializer):
 
 
 class BatchUploadSerializer(serializers.Serializer):
-    files = serializers.ListField(child=serializers.FileField(), min_length=1,
-                                  help_text="Photo files (JPEG/PNG/TIFF) and optionally a metadata CSV.")
+    files = serializers.ListField(child=serializers.FileField(), required=False, default=list,
+                                  help_text="Photo files (JPEG/PNG/TIFF, zips) and optionally a metadata file (CSV "
+                                            "or the JSON of NASA's Photos Database API).")
+    manifest = serializers.FileField(
+        required=False, default=None,
+        help_text="A manifest (EOL JSON, or a CSV with a URL column or EOL images.directory + images.filename): "
+                  "the import job downloads the file of every row no uploaded file matches, from hosts in "
+                  "ASTROLOC_FETCH_ALLOWED_HOSTS. With a manifest, `files` may be empty.")
+
+    def validate(self, attrs):
+        if not attrs.get("files") and attrs.get("manifest") is None:
+            raise serializers.ValidationError({"files": ["upload photo files, or a manifest"]})
+        return attrs
     name = serializers.CharField(required=False, allow_blank=True, max_length=255, default="")
     visibility = serializers.ChoiceField(choices=Visibility.choices, default=Visibility.PUBLIC)
 

@@ -244,7 +244,8 @@ class PhotoFileView(APIView):
 
 
 class BatchListView(APIView):
-    """Your batches; POST (multipart) uploads files as a new batch and starts its import job."""
+    """Your batches; POST (multipart) uploads files, or a manifest of photo URLs, as a new batch and starts its
+    import job."""
 
     permission_classes = [permissions.IsAuthenticated]
     throttle_scope = "upload"
@@ -266,8 +267,9 @@ class BatchListView(APIView):
         data = s.BatchUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            upload = batch_upload(files=data.validated_data["files"], created_by=request.user,
-                                  name=data.validated_data["name"], visibility=data.validated_data["visibility"])
+            upload = batch_upload(files=data.validated_data["files"], manifest=data.validated_data["manifest"],
+                                  created_by=request.user, name=data.validated_data["name"],
+                                  visibility=data.validated_data["visibility"])
         except ValueError as exc:
             raise ApiError(str(exc), fields={"files": [str(exc)]}) from exc
         return Response({"batch": s.BatchSerializer(upload.batch).data, "job": s.JobSerializer(upload.job).data},

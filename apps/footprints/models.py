@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.contrib.gis.db import models
 
-from apps.footprints.constants import FootprintSource
+from apps.footprints.constants import THIRD_PARTY_SOURCES, FootprintSource
 
 __all__ = ["Footprint", "FootprintQuerySet"]
 
@@ -11,6 +11,10 @@ __all__ = ["Footprint", "FootprintQuerySet"]
 class FootprintQuerySet(models.QuerySet):
     def current(self) -> "FootprintQuerySet":
         return self.filter(is_current=True)
+
+    def own(self) -> "FootprintQuerySet":
+        """Footprints the platform made or was given as truth: not a third party's (``THIRD_PARTY_SOURCES``)."""
+        return self.exclude(source__in=THIRD_PARTY_SOURCES)
 
 
 class Footprint(models.Model):

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry, Point, Polygon
 from django.db import connection
 from django.db.models import (
@@ -291,10 +292,15 @@ def footprint_tile_pairs(
 
     Only current footprints count, and only those fit to teach a model: every imported, manual (reviewed) and
     auto-label footprint, and retrieval footprints with ``confidence >= retrieval_min_confidence`` (see
-    ``apps.footprints.constants``; pass 1.01 to leave retrieval out entirely). Ordered by photo, tile.
+    ``apps.footprints.constants``; pass 1.01 to leave retrieval out entirely). NASA's machine footprints
+    (``nasa_ml``, current only while the photo has none of ours) count only with ``ASTROLOC_TRAIN_ON_NASA_ML``.
+    Ordered by photo, tile.
     """
     sql = _PAIRS_SQL.format(footprint=Footprint._meta.db_table, tile=SatelliteTile._meta.db_table)
-    params: list = [list(TRUSTED_TRAINING_SOURCES), FootprintSource.RETRIEVAL.value, float(retrieval_min_confidence)]
+    trusted = list(TRUSTED_TRAINING_SOURCES)
+    if settings.ASTROLOC_TRAIN_ON_NASA_ML:
+        trusted.append(FootprintSource.NASA_ML.value)
+    params: list = [trusted, FootprintSource.RETRIEVAL.value, float(retrieval_min_confidence)]
     if photo_ids is not None:
         sql += " AND f.photo_id = ANY(%s)"
         params.append(list(photo_ids))

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from apps.core.geo import polygon_from_corners
 from apps.footprints.cache import footprints_changed
-from apps.footprints.constants import FootprintSource
+from apps.footprints.constants import THIRD_PARTY_SOURCES, FootprintSource
 from apps.footprints.models import Footprint
 from apps.photos.constants import PhotoStatus
 from apps.photos.models import Photo
@@ -49,11 +49,19 @@ def footprint_add(
     job_id: int | None = None,
     note: str = "",
 ) -> Footprint:
-    """Add a footprint (corners in (lon, lat)) as the photo's current one; the old current one stays."""
+    """Add a footprint (corners in (lon, lat)) as the photo's current one; the old current one stays as history.
+
+    A third party's footprint (``THIRD_PARTY_SOURCES``: NASA's ``nasa_ml``) never displaces ours: it becomes
+    current only when the photo has no current footprint of its own, else it is recorded beside it for
+    comparison. Any footprint of ours displaces a current third-party one.
+    """
     polygon = polygon_from_corners(corners)
     with transaction.atomic():
         Photo.objects.select_for_update().only("pk").get(pk=photo.pk)  # serialise writers per photo
-        Footprint.objects.filter(photo=photo, is_current=True).update(is_current=False)
+        current = Footprint.objects.filter(photo=photo, is_current=True)
+        is_current = source not in THIRD_PARTY_SOURCES or not current.own().exists()
+        if is_current:
+            current.update(is_current=False)
         transaction.on_commit(footprints_changed)
         return Footprint.objects.create(
             photo=photo,
@@ -67,7 +75,7 @@ def footprint_add(
             created_by=created_by if created_by is not None and created_by.is_authenticated else None,
             job_id=job_id,
             note=note,
-            is_current=True,
+            is_current=is_current,
         )
 
 
@@ -154,13 +162,14 @@ def retrieval_footprint_record(
 ) -> tuple[Footprint, bool]:
     """Publish a verified retrieval result: the photo becomes ``localized``.
 
-    A new current footprint is added only when it differs from the current one (IoU below ``same_iou``);
-    otherwise the current one stays (re-running localization is idempotent). Returns (footprint, created).
+    A new current footprint is added only when it differs from our current one (IoU below ``same_iou``);
+    otherwise the current one stays (re-running localization is idempotent). A current third-party footprint
+    (``nasa_ml``) is never taken as ours: the result is added beside it. Returns (footprint, created).
     """
     polygon = polygon_from_corners(corners)
     with transaction.atomic():
         Photo.objects.select_for_update().only("pk").get(pk=photo.pk)
-        current = Footprint.objects.filter(photo=photo, is_current=True).first()
+        current = Footprint.objects.filter(photo=photo, is_current=True).own().first()
         created = current is None or footprint_iou(current.polygon, polygon) < same_iou
         footprint = current
         if created:

@@ -60,6 +60,7 @@ class ImportItem:
     source: int  # index into the batch's sources
     size: int
     member: str = ""
+    csv_line: int | None = None  # the metadata row that named it (a file downloaded from a manifest)
 
 
 @dataclass

@@ -70,6 +70,11 @@ class Photo(models.Model):
     sun_elevation_deg = models.FloatField(null=True, blank=True)
     sun_azimuth_deg = models.FloatField(null=True, blank=True)
     feature_text = models.TextField(blank=True, default="", help_text="NASA's feature / place description.")
+    geographic_name = models.CharField(max_length=128, blank=True, default="",
+                                       help_text="NASA's geographic name (EOL frames.geon), e.g. a country.")
+    source_url = models.CharField(max_length=1000, blank=True, default="",
+                                 help_text="Where the file comes from (a URL column, or EOL images.directory + "
+                                           "images.filename).")
     batch = models.ForeignKey(Batch, null=True, blank=True, on_delete=models.SET_NULL, related_name="photos")
     status = models.CharField(max_length=16, choices=PhotoStatus.choices, default=PhotoStatus.IMPORTED,
                               db_index=True)

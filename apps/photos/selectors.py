@@ -4,12 +4,14 @@ group and staff. Every list, search, STAC result and file URL starts from ``phot
 from collections.abc import Sequence
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
+from apps.footprints.models import Footprint
 from apps.photos.constants import Visibility
 from apps.photos.models import Batch, Photo
 
-__all__ = ["batch_list", "photo_get", "photo_visible_q", "photos_to_label", "photos_visible"]
+__all__ = ["batch_list", "has_own_footprint", "photo_get", "photo_visible_q", "photos_awaiting_footprint",
+           "photos_to_label", "photos_visible"]
 
 
 def photo_visible_q(user, *, prefix: str = "") -> Q:
@@ -43,17 +45,23 @@ def batch_list(*, user) -> QuerySet[Batch]:
     return qs.annotate(photo_count=Count("photos"))
 
 
+def has_own_footprint() -> Exists:
+    """Over Photo: it has a current footprint of ours. NASA's ``nasa_ml`` footprint alone does not count: such a
+    photo still needs labeling or localization (``THIRD_PARTY_SOURCES``)."""
+    return Exists(Footprint.objects.current().own().filter(photo=OuterRef("pk")))
+
+
 def photos_awaiting_footprint() -> QuerySet[Photo]:
-    """Photos a job sweep (no photo ids given) should give a footprint: none current, none rejected.
+    """Photos a job sweep (no photo ids given) should give a footprint: none of ours current, none rejected.
 
     A photo whose footprint a reviewer rejected is left to the review queue: a sweep would only recreate the
     polygon a human turned down; naming the photo explicitly still redoes it.
     """
-    return Photo.objects.exclude(footprints__is_current=True).exclude(footprints__rejected_at__isnull=False)
+    return Photo.objects.exclude(has_own_footprint()).exclude(footprints__rejected_at__isnull=False)
 
 
 def photos_to_label(*, photo_ids: Sequence[int] | None = None, batch_id: int | None = None) -> QuerySet[Photo]:
-    """Photos automated labeling can work on: a weak center point and no current footprint.
+    """Photos automated labeling can work on: a weak center point and no current footprint of ours.
 
     ``photo_ids`` (primary keys) or ``batch_id`` narrow the set; neither means every such photo. A photo that
     already has a footprint (imported, manual, or labeled by an earlier run) is never relabeled. Without
@@ -61,7 +69,7 @@ def photos_to_label(*, photo_ids: Sequence[int] | None = None, batch_id: int | N
     not users: no visibility filter.
     """
     if photo_ids is not None:
-        qs = Photo.objects.exclude(footprints__is_current=True).filter(pk__in=list(photo_ids))
+        qs = Photo.objects.exclude(has_own_footprint()).filter(pk__in=list(photo_ids))
     else:
         qs = photos_awaiting_footprint()
     qs = qs.filter(center_point__isnull=False)

@@ -1,13 +1,15 @@
 """Writes on the photo archive: create an import batch, import its files one by one, finish its report.
 
 The flow: ``batch_create`` (command, API, web) records the Batch, stores uploads and enqueues
-``jobs.import`` by name; the worker (``workers/photo_import.py``) calls ``batch_import_plan`` once, then
-``batch_import_file`` for each file (each in its own transaction: one bad file never fails the batch) and
-``batch_finish``, which writes the report and records what should happen next to the new photos.
+``jobs.import`` by name; the worker (``workers/photo_import.py``) calls ``batch_import_plan`` once, downloads
+the files a manifest names (``apps.photos.downloads``; each outcome joins the plan with
+``ImportPlan.add_download``), then calls ``batch_import_file`` for each file (each in its own transaction: one
+bad file never fails the batch) and ``batch_finish``, which writes the report and records what should happen
+next to the new photos.
 
-Metadata precedence is CSV > EXIF > filename (``apps.photos.metadata``). The same bytes (SHA-256) or the
-same mission-roll-frame ID import once: a second time they are skipped and reported, so importing the same
-input twice changes nothing.
+Metadata precedence is metadata file (CSV or EOL JSON) > EXIF > filename (``apps.photos.metadata``). The
+same bytes (SHA-256) or the same mission-roll-frame ID import once: a second time they are skipped and
+reported, so importing the same input twice changes nothing.
 """
 
 import hashlib
@@ -31,6 +33,7 @@ from apps.core.services import job_enqueue
 from apps.footprints.constants import FootprintSource
 from apps.footprints.services import footprint_add
 from apps.photos.constants import BatchStatus, PhotoStatus, Visibility
+from apps.photos.downloads import PhotoDownload, photo_download_plan
 from apps.photos.files import (
     IMAGE_SUFFIXES,
     DecodedImage,
@@ -48,9 +51,10 @@ from apps.photos.metadata import (
     exif_metadata,
     filename_photo_id,
     merge_metadata,
-    parse_metadata_csv,
+    parse_metadata_file,
 )
 from apps.photos.models import Batch, Photo
+from apps.photos.selectors import has_own_footprint
 
 __all__ = [
     "FileOutcome",
@@ -71,7 +75,16 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 _PHOTO_FIELDS = ("captured_at", "camera", "focal_length_mm", "altitude_km", "center_uncertainty_km",
-                 "tilt_class", "tilt_deg", "cloud_pct", "sun_elevation_deg", "sun_azimuth_deg", "feature_text")
+                 "tilt_class", "tilt_deg", "cloud_pct", "sun_elevation_deg", "sun_azimuth_deg", "feature_text",
+                 "geographic_name", "source_url")
+#: What each next step needs from the metadata (reported per photo when missing): labeling matches around
+#: NASA's centre point; localization's prior (search area and scale) uses the nadir, altitude, focal length
+#: and tilt.
+_NEEDED = {
+    "labeling": {"center": "center point"},
+    "localization_prior": {"nadir": "nadir point", "altitude_km": "altitude", "focal_length_mm": "focal length",
+                           "tilt": "tilt (class or degrees)"},
+}
 
 
 # --- batch creation -----------------------------------------------------------------------------------
@@ -96,6 +109,7 @@ def batch_create(
     uploads: Sequence[File] = (),
     csv_path: Path | str | None = None,
     csv_upload: File | None = None,
+    download: bool = False,
     name: str = "",
     visibility: str = Visibility.PUBLIC,
     created_by: AbstractBaseUser | None = None,
@@ -103,13 +117,18 @@ def batch_create(
     """Record a batch of photo files (trusted local ``paths`` and/or ``uploads``) and enqueue its import.
 
     Folders in ``paths`` are expanded to their JPEG/PNG/TIFF files and zips. Uploads are stored under
-    ``batches/<id>/`` first; the job reads them from there. ``csv_*`` is the optional metadata CSV.
+    ``batches/<id>/`` first; the job reads them from there. ``csv_*`` is the optional metadata file (CSV or
+    EOL JSON). With ``download`` it is a manifest: the job downloads the file of every row that no given file
+    matches (from its URL, or EOL's directory + filename), so a manifest alone is a batch.
     """
     files = _expand_paths(paths)
-    if not files and not uploads:
-        raise ValueError("a batch needs at least one photo file, folder or zip.")
+    has_metadata = csv_path is not None or csv_upload is not None
+    if download and not has_metadata:
+        raise ValueError("a download batch needs a manifest (EOL JSON, or a CSV with a URL column).")
+    if not files and not uploads and not download:
+        raise ValueError("a batch needs at least one photo file, folder or zip (or a manifest of URLs).")
     if csv_path is not None and not Path(csv_path).is_file():
-        raise ValueError(f"{csv_path}: no such CSV file.")
+        raise ValueError(f"{csv_path}: no such metadata file.")
     user = created_by if created_by is not None and created_by.is_authenticated else None
     with transaction.atomic():
         batch = Batch.objects.create(name=name, created_by=user, visibility=visibility,
@@ -125,8 +144,8 @@ def batch_create(
         elif csv_upload is not None:
             base = Path(csv_upload.name or "metadata.csv").name
             csv = {"storage": default_storage.save(f"batches/{batch.pk}/{base}", csv_upload), "name": base}
-        job = job_enqueue(kind=JobKind.IMPORT, parameters={"batch_id": batch.pk, "sources": sources, "csv": csv},
-                          created_by=user)
+        parameters = {"batch_id": batch.pk, "sources": sources, "csv": csv, "download": download}
+        job = job_enqueue(kind=JobKind.IMPORT, parameters=parameters, created_by=user)
         batch.job = job
         batch.save(update_fields=["job"])
     return batch
@@ -135,12 +154,25 @@ def batch_create(
 # --- planning -----------------------------------------------------------------------------------------
 @dataclass
 class ImportPlan:
-    """The batch expanded: items to import, entries refused up front, and the parsed CSV (if any)."""
+    """The batch expanded: items to import, entries refused up front, the parsed metadata file (if any), and
+    the files a manifest names to download (each joins ``items`` or ``refused`` through ``add_download``)."""
 
     items: list[ImportItem]
     refused: list[dict[str, Any]]
     csv: CsvMetadata | None
+    sources: list[dict[str, str]]
+    downloads: list[PhotoDownload] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+
+    def add_download(self, download: PhotoDownload, outcome: dict[str, Any]) -> None:
+        """A downloaded file becomes an item (tied to its manifest row); a refused or failed one is reported."""
+        if outcome["status"] != "downloaded":
+            self.refused.append({"name": download.url, "code": outcome["code"], "message": outcome["message"],
+                                 "photo_id": download.photo_id, "csv_line": download.line})
+            return
+        self.sources.append({"path": download.path, "name": download.url})
+        self.items.append(ImportItem(name=download.url, parts=(download.filename,), source=len(self.sources) - 1,
+                                     size=int(outcome["size"]), csv_line=download.line))
 
 
 def _read_csv_source(csv: dict[str, str]) -> tuple[bytes, str]:
@@ -150,16 +182,18 @@ def _read_csv_source(csv: dict[str, str]) -> tuple[bytes, str]:
         return fh.read(), csv.get("name") or Path(csv["storage"]).name
 
 
-def batch_import_plan(*, batch: Batch, sources: list[dict[str, str]], csv: dict[str, str] | None) -> ImportPlan:
-    """List the batch's files and parse its CSV (given, or the one CSV found in a zip).
+def batch_import_plan(*, batch: Batch, sources: list[dict[str, str]], csv: dict[str, str] | None,
+                      download: bool = False) -> ImportPlan:
+    """List the batch's files, parse its metadata file (given, or the one CSV found in a zip) and, for a
+    manifest (``download``), list the files to download: every row no given file matches.
 
-    Raises MetadataCsvError when the CSV cannot be used at all: importing the photos without the metadata
-    meant for them would make the fixed CSV useless later (re-imports are skipped as duplicates).
+    Raises MetadataCsvError when the metadata file cannot be used at all: importing the photos without the
+    metadata meant for them would make the fixed file useless later (re-imports are skipped as duplicates).
     """
     Batch.objects.filter(pk=batch.pk).update(status=BatchStatus.IMPORTING)
     listing = list_items(sources, max_bytes=settings.ASTROLOC_PHOTO_MAX_BYTES,
                          max_entries=settings.ASTROLOC_ZIP_MAX_ENTRIES)
-    plan = ImportPlan(items=listing.items, refused=listing.refused, csv=None)
+    plan = ImportPlan(items=listing.items, refused=listing.refused, csv=None, sources=list(sources))
     content, name = None, ""
     if csv is not None:
         content, name = _read_csv_source(csv)
@@ -171,10 +205,41 @@ def batch_import_plan(*, batch: Batch, sources: list[dict[str, str]], csv: dict[
         plan.warnings.append(f"{len(listing.csv_members)} CSV files in the zip(s); none used. "
                              "Give the metadata CSV separately.")
     if content is not None:
-        plan.csv = parse_metadata_csv(content, name=name)
+        plan.csv = parse_metadata_file(content, name=name, base_url=settings.ASTROLOC_EOL_IMAGE_BASE_URL)
         if plan.csv.unknown_columns:
             plan.warnings.append(f"{name}: unknown columns ignored: {', '.join(plan.csv.unknown_columns)}")
+        if plan.csv.invalid_rows:
+            plan.warnings.append(f"{name}: {len(plan.csv.invalid_rows)} rows could not be read (see csv.invalid_rows)")
+    if download and plan.csv is not None:
+        _plan_downloads(plan, batch)
     return plan
+
+
+def _plan_downloads(plan: ImportPlan, batch: Batch) -> None:
+    """The manifest rows no given file matches: a download each, or a refusal when the row names no file."""
+    assert plan.csv is not None
+    given = {plan.csv.find(filename=item.parts[-1], photo_ids=[filename_photo_id(item.parts)])
+             for item in plan.items}
+    planned: dict[str, int] = {}  # URL -> the line that downloads it
+    for line, values in plan.csv.rows.items():
+        if line in given:
+            continue
+        url = values.get("source_url")
+        problem = None
+        if not url:
+            problem = ("no_url", "the row names no file to download: give a URL column, or EOL's images.directory "
+                                 "and images.filename")
+        elif url in planned:
+            problem = ("duplicate_url", f"the same URL as line {planned[url]}; downloaded once, for that row")
+        if problem:
+            plan.refused.append({"name": f"{plan.csv.name} line {line}", "code": problem[0], "message": problem[1],
+                                 "photo_id": values["photo_id"], "csv_line": line})
+            continue
+        planned[url] = line
+        width, height = values.get("declared_width"), values.get("declared_height")
+        plan.downloads.append(photo_download_plan(
+            batch_id=batch.pk, line=line, url=url, photo_id=values["photo_id"],
+            declared_pixels=width * height if width and height else None))
 
 
 # --- one file -----------------------------------------------------------------------------------------
@@ -191,6 +256,7 @@ class FileOutcome:
     csv_line: int | None = None
     metadata_sources: dict[str, str] = field(default_factory=dict)
     conflicts: list[dict[str, Any]] = field(default_factory=list)
+    missing: dict[str, list[str]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -201,7 +267,9 @@ def _metadata_for(item: ImportItem, decoded: DecodedImage, plan: ImportPlan) -> 
     exif = exif_metadata(decoded.image)
     from_name = filename_photo_id(item.parts)
     filename_values = {"photo_id": from_name} if from_name else {}
-    line = plan.csv.find(filename=item.parts[-1], photo_ids=[exif.get("photo_id"), from_name]) if plan.csv else None
+    line = item.csv_line
+    if line is None and plan.csv is not None:
+        line = plan.csv.find(filename=item.parts[-1], photo_ids=[exif.get("photo_id"), from_name])
     csv_values = plan.csv.rows[line] if line is not None else {}
     return merge_metadata(csv_values, exif, filename_values), line
 
@@ -242,14 +310,33 @@ def batch_import_file(*, batch: Batch, item: ImportItem, reader: SourceReader, p
         outcome.code, outcome.message = "invalid_metadata", str(exc)
         return outcome
     outcome.status, outcome.photo_pk = "imported", photo.pk
-    footprint = merged.values.get("footprint")
-    if footprint:
-        try:
-            footprint_add(photo=photo, corners=footprint, source=FootprintSource.IMPORTED,
-                          note=f"batch {batch.pk}, {plan.csv.name if plan.csv else 'CSV'} line {line}")
-        except ValueError as exc:
-            outcome.warnings.append(f"footprint not imported: {exc}")
+    outcome.missing = _missing(merged.values)
+    outcome.warnings += _declared_size_warnings(merged.values, decoded)
+    where = f"batch {batch.pk}, {plan.csv.name if plan.csv else 'CSV'} line {line}"
+    for key, source, note in (
+        ("ml_footprint", FootprintSource.NASA_ML, f"NASA mlcoord; centre {merged.values.get('ml_center')}; {where}"),
+        ("footprint", FootprintSource.IMPORTED, where),
+    ):
+        if merged.values.get(key):
+            try:
+                footprint_add(photo=photo, corners=merged.values[key], source=source, note=note)
+            except ValueError as exc:
+                outcome.warnings.append(f"{source} footprint not imported: {exc}")
     return outcome
+
+
+def _missing(values: dict[str, Any]) -> dict[str, list[str]]:
+    """Per next step, what the photo's metadata lacks (empty when nothing is missing)."""
+    present = {**values, "tilt": values.get("tilt_class") or values.get("tilt_deg")}
+    out = {step: [label for key, label in needs.items() if present.get(key) is None] for step, needs in _NEEDED.items()}
+    return {step: labels for step, labels in out.items() if labels}
+
+
+def _declared_size_warnings(values: dict[str, Any], decoded: DecodedImage) -> list[str]:
+    width, height = values.get("declared_width"), values.get("declared_height")
+    if width and height and (width, height) != (decoded.width, decoded.height):
+        return [f"the metadata declares {width} x {height} pixels, the file holds {decoded.width} x {decoded.height}"]
+    return []
 
 
 def _duplicate(outcome: FileOutcome, existing: dict[str, Any], checksum: str) -> FileOutcome:
@@ -288,7 +375,7 @@ def photo_import(
         photo.nadir_point = lonlat_point(*metadata["nadir"])
     if metadata.get("center"):
         photo.center_point = lonlat_point(*metadata["center"])
-    photo.camera = photo.camera[:64]
+    photo.camera, photo.geographic_name = photo.camera[:64], photo.geographic_name[:128]
     web = derivative_jpeg(decoded.image, max_side=settings.ASTROLOC_WEB_IMAGE_PX)
     thumb = derivative_jpeg(decoded.image, max_side=settings.ASTROLOC_THUMBNAIL_PX, quality=80)
     names = [
@@ -309,13 +396,14 @@ def photo_import(
 
 # --- finishing ----------------------------------------------------------------------------------------
 def photos_queue_next_steps(*, photo_pks: Sequence[int]) -> dict[str, Any]:
-    """What the new photos need next: labeling (a center point), localization (none), nothing (footprint).
+    """What the new photos need next: labeling (a center point), localization (none), nothing (a footprint
+    of ours: an imported one; NASA's ``nasa_ml`` footprint alone still leaves the photo to label or localize).
 
     The jobs are enqueued (by name) only when ``ASTROLOC_QUEUE_AFTER_IMPORT`` is on: labeling and
     localization are other jobs' business, and their workers may not be deployed.
     """
     photos = Photo.objects.filter(pk__in=photo_pks)
-    has_footprint = set(photos.filter(footprints__isnull=False).values_list("pk", flat=True))
+    has_footprint = set(photos.filter(has_own_footprint()).values_list("pk", flat=True))
     label = sorted(p for p in photos.filter(center_point__isnull=False).values_list("pk", flat=True)
                    if p not in has_footprint)
     localize = sorted(p for p in photos.filter(center_point__isnull=True).values_list("pk", flat=True)
@@ -329,14 +417,18 @@ def photos_queue_next_steps(*, photo_pks: Sequence[int]) -> dict[str, Any]:
 
 
 def batch_finish(*, batch: Batch, plan: ImportPlan, outcomes: list[dict[str, Any]]) -> dict[str, Any]:
-    """Write the batch report (every file's fate, CSV rows without a file, files without metadata)."""
-    matched_lines = {o["csv_line"] for o in outcomes if o.get("csv_line") is not None}
+    """Write the batch report: every file's fate, metadata rows without a file, files without metadata, the
+    columns read and ignored, what each photo lacks for labeling or localization, and ``attention``: every
+    reason the batch is not a plain success (``summary.needs_attention``), so no loss passes silently."""
+    matched_lines = {o["csv_line"] for o in [*outcomes, *plan.refused] if o.get("csv_line") is not None}
     files_without_metadata = [
         o["name"] for o in outcomes if o["status"] == "imported"
         and not set(o.get("metadata_sources", {}).values()) - {"filename"}
     ]
     imported = [o["photo_pk"] for o in outcomes if o["status"] == "imported"]
     rejected = [*plan.refused, *(o for o in outcomes if o["status"] == "rejected")]
+    missing = {step: [o["photo_id"] for o in outcomes if step in o.get("missing", {})] for step in _NEEDED}
+    attention: list[str] = []
     report: dict[str, Any] = {
         "summary": {
             "files": len(outcomes) + len(plan.refused),
@@ -344,19 +436,41 @@ def batch_finish(*, batch: Batch, plan: ImportPlan, outcomes: list[dict[str, Any
             "skipped": sum(o["status"] == "skipped" for o in outcomes),
             "rejected": len(rejected),
             "conflicts": sum(len(o.get("conflicts", [])) for o in outcomes),
+            "downloaded": sum(1 for item in plan.items if item.csv_line is not None),
+            "missing_for_labeling": len(missing["labeling"]),
+            "missing_for_localization_prior": len(missing["localization_prior"]),
         },
         "files": [*outcomes, *({**r, "status": "rejected"} for r in plan.refused)],
         "files_without_metadata": files_without_metadata,
+        "missing_metadata": missing,
         "warnings": plan.warnings,
+        "attention": attention,
         "next_steps": photos_queue_next_steps(photo_pks=imported),
     }
+    if rejected:
+        attention.append(f"{len(rejected)} files rejected or not downloaded (see files)")
     if plan.csv is not None:
         unmatched = [{"line": line, "photo_id": values["photo_id"]}
                      for line, values in plan.csv.rows.items() if line not in matched_lines]
         report["csv"] = {**plan.csv.summary(), "unmatched_rows": unmatched}
         report["files_without_csv_row"] = [o["name"] for o in outcomes if o.get("csv_line") is None]
+        if plan.csv.unknown_columns:
+            attention.append(f"{plan.csv.name}: {len(plan.csv.unknown_columns)} columns not read, their data is not "
+                             f"imported: {', '.join(plan.csv.unknown_columns)}")
+        if plan.csv.invalid_rows:
+            attention.append(f"{plan.csv.name}: {len(plan.csv.invalid_rows)} rows could not be read")
+        if unmatched:
+            attention.append(f"{plan.csv.name}: {len(unmatched)} rows matched no file")
+    report["summary"]["needs_attention"] = bool(attention)
     Batch.objects.filter(pk=batch.pk).update(status=BatchStatus.IMPORTED, report=report)
+    _remove_downloads(plan)
     return report
+
+
+def _remove_downloads(plan: ImportPlan) -> None:
+    """The downloaded files are copied into the archive by now (or reported): free the disk."""
+    for download in plan.downloads:
+        Path(download.path).unlink(missing_ok=True)
 
 
 def batch_fail(*, batch_id: int, error: str) -> None:

@@ -10,8 +10,9 @@ from django.views.decorators.http import require_GET
 from apps.api.filters import FootprintFilterSerializer
 from apps.core.constants import JobKind, JobStatus
 from apps.core.selectors import job_get, job_list
-from apps.footprints.constants import FootprintSource
+from apps.footprints.constants import THIRD_PARTY_SOURCES, FootprintSource
 from apps.footprints.selectors import footprint_history
+from apps.footprints.services import footprint_iou
 from apps.photos.constants import PhotoStatus, TiltClass
 from apps.photos.selectors import batch_list, photo_get
 from apps.web.selectors import basemap_layers, batch_followup_jobs, batch_import_job, map_data, review_queue
@@ -89,18 +90,31 @@ def _matched_tile(footprint) -> dict | None:
             "label": f"z{tile.zoom}/{tile.x}/{tile.y} ({tile.year})"}
 
 
+def _third_party_comparison(history: list, current) -> dict | None:
+    """NASA's machine footprint beside ours: both, and their IoU (None when either is missing)."""
+    theirs = next((f for f in history if f.source in THIRD_PARTY_SOURCES and f.rejected_at is None), None)
+    if theirs is None:
+        return None
+    ours = current if current is not None and current.source not in THIRD_PARTY_SOURCES else None
+    iou = footprint_iou(ours.polygon, theirs.polygon) if ours is not None else None
+    return {"theirs": theirs, "ours": ours, "iou": iou}
+
+
 @require_GET
 def photo_detail_view(request: HttpRequest, photo_id: str) -> HttpResponse:
-    """One photo: image, footprint on the map with the photo warped onto it, metadata, history, downloads."""
+    """One photo: image, footprint on the map with the photo warped onto it, NASA's machine footprint beside
+    ours, metadata, history, downloads."""
     photo = _photo_or_404(request, photo_id)
     history = list(footprint_history(user=request.user, photo_id=photo_id)
                    .select_related("photo", "created_by", "rejected_by", "model_version", "job", "matched_tile"))
     current = next((f for f in history if f.is_current), None)
+    comparison = _third_party_comparison(history, current)
     overlay_kind = "web" if photo.web_image else ("thumbnail" if photo.thumbnail else "")
     return render(request, "web/photo_detail.html", {
-        "photo": photo, "history": history, "current": current,
+        "photo": photo, "history": history, "current": current, "comparison": comparison,
         "can_edit": request.user.is_staff or (request.user.is_authenticated and photo.owner_id == request.user.pk),
         "photo_config": {"photoId": photo.photo_id, "footprint": _footprint_geojson(current),
+                         "thirdPartyFootprint": _footprint_geojson(comparison["theirs"]) if comparison else None,
                          "overlayKind": overlay_kind, "basemaps": basemap_layers(),
                          "matchedTile": _matched_tile(current)},
     })
@@ -125,7 +139,7 @@ def batch_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         "to_label": len(next_steps.get("label", [])), "to_localize": len(next_steps.get("localize", [])),
         "summary": report.get("summary"), "files": report.get("files", []),
         "uploaded": report.get("uploaded", []), "error": report.get("error", ""),
-        "warnings": report.get("warnings", []),
+        "warnings": report.get("warnings", []), "attention": report.get("attention", []),
     })
 
 

@@ -290,6 +290,13 @@ ASTROLOC_THUMBNAIL_PX = env.int("ASTROLOC_THUMBNAIL_PX", default=256)
 # After an import, enqueue `jobs.label` (photos with a center point) and `jobs.localize` (the others). Off
 # until those workers exist; the batch report records the intent either way.
 ASTROLOC_QUEUE_AFTER_IMPORT = env.bool("ASTROLOC_QUEUE_AFTER_IMPORT", default=False)
+# EOL metadata gives a photo's file as images.directory (relative, e.g. /DatabaseImages/ESC/large/ISS064) +
+# images.filename: its source URL is this base + directory + filename (downloads still need the host in
+# ASTROLOC_FETCH_ALLOWED_HOSTS).
+ASTROLOC_EOL_IMAGE_BASE_URL = env.str("ASTROLOC_EOL_IMAGE_BASE_URL", default="https://eol.jsc.nasa.gov")
+# NASA's machine footprints (source nasa_ml) are a third party's guesses: they become training pairs only when
+# this is on (apps.footprints.selectors.footprint_tile_pairs).
+ASTROLOC_TRAIN_ON_NASA_ML = env.bool("ASTROLOC_TRAIN_ON_NASA_ML", default=False)
 # Browser cache lifetime of the XYZ basemap tiles (/tiles/...).
 ASTROLOC_TILE_CACHE_SECONDS = env.int("ASTROLOC_TILE_CACHE_SECONDS", default=86_400)
 

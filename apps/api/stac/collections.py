@@ -15,6 +15,7 @@ from django.db.models import CharField, DateTimeField, F, Func, Max, Min, QueryS
 from django.db.models.functions import Cast, Concat
 from django.urls import reverse
 
+from apps.footprints.constants import FootprintSource
 from apps.footprints.selectors import AsGeoJSONObject, footprints_visible
 from apps.imagery.selectors import mosaic_list, mosaic_years
 
@@ -90,7 +91,7 @@ PHOTO_QUERYABLES: dict[str, Queryable] = {
     "astroloc:altitude_km": Queryable("photo__altitude_km", NUMBER),
     "astroloc:tilt_class": Queryable("photo__tilt_class", {**STRING, "enum": ["NV", "LO", "HO"]}),
     "astroloc:camera": Queryable("photo__camera", STRING),
-    "astroloc:source": Queryable("source", {**STRING, "enum": ["imported", "auto_label", "retrieval", "manual"]}),
+    "astroloc:source": Queryable("source", {**STRING, "enum": FootprintSource.values}),
     "astroloc:confidence": Queryable("confidence", {**NUMBER, "minimum": 0, "maximum": 1}),
     "astroloc:model_version": Queryable("model_version__name", STRING),
 }
@@ -202,7 +203,8 @@ PHOTOS_COLLECTION = StacCollection(
         "Only localized photos (with a current footprint) are items. Properties with the `astroloc:` prefix: "
         "mission_roll_frame (NASA ID), mission, camera, focal_length_mm, altitude_km (ISS altitude), tilt_class "
         "(NV/LO/HO), nadir ([lon, lat] of the ISS nadir at capture), source (imported, auto_label, retrieval, "
-        "manual), confidence (0-1), inliers (geometric verification), model_version (name), footprint_created."
+        "manual, or nasa_ml: NASA's machine footprint, a third party's, current only while a photo has none of "
+        "ours), confidence (0-1), inliers (geometric verification), model_version (name), footprint_created."
     ),
     queryables=PHOTO_QUERYABLES, items=_photo_items, columns=PHOTO_COLUMNS, to_item=_photo_item,
     default_sort=[("datetime", True)], extensions=[VIEW_EXT, EO_EXT],

@@ -69,3 +69,14 @@ def test_a_current_low_confidence_retrieval_footprint_trains_nothing_and_the_flo
     assert footprint_tile_pairs() == []
     assert len(footprint_tile_pairs(retrieval_min_confidence=0.5)) == 1
     assert footprint_tile_pairs(retrieval_min_confidence=1.01) == []
+
+
+def test_nasa_machine_footprints_train_only_when_the_setting_says_so(settings):
+    photo = photo_create()
+    footprint_add(photo=photo, corners=FOOTPRINT, source=FootprintSource.NASA_ML)  # current: the photo's only one
+    tile = _tile(mosaic_create(), 1, 10.0, 11.0)
+    assert settings.ASTROLOC_TRAIN_ON_NASA_ML is False
+    assert footprint_tile_pairs() == []
+
+    settings.ASTROLOC_TRAIN_ON_NASA_ML = True
+    assert [(p.photo_id, p.tile_id) for p in footprint_tile_pairs()] == [(photo.pk, tile.pk)]

@@ -141,8 +141,11 @@ def test_batch_with_good_and_bad_files_imports_exactly_the_good_ones(mixed_batch
     assert codes["more.zip!/abs/ISS070-E-1008.jpg"] == ("rejected", "unsafe_zip_path")
     assert codes[f"more.zip!nested/{mixed_batch['zip_good'].name}"] == ("imported", "")
     assert "10000000000" in entries["ISS070-E-1003.png"]["message"].replace(",", "")
-    assert report["summary"] == {"files": 14, "imported": 5, "skipped": 2, "rejected": 7,
-                                 "conflicts": report["summary"]["conflicts"]}
+    summary = report["summary"]
+    assert {k: summary[k] for k in ("files", "imported", "skipped", "rejected", "downloaded")} == {
+        "files": 14, "imported": 5, "skipped": 2, "rejected": 7, "downloaded": 0}
+    assert summary["needs_attention"] is True  # rejected files, an unknown column, a bad row, an unmatched row
+    assert any("SHUTTER_COLOUR" in a for a in report["attention"])
     assert report["csv"]["unmatched_rows"] == [{"line": 4, "photo_id": "ISS099-E-4242"}]
     assert report["csv"]["invalid_rows"][0]["line"] == 5
     assert any("SHUTTER_COLOUR" in w for w in report["warnings"])

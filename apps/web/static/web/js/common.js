@@ -35,12 +35,14 @@
     return "#d73027";
   }
 
-  const SOURCE_OUTLINE = { manual: "#2b59c3", imported: "#7b3294" };
+  const SOURCE_OUTLINE = { manual: "#2b59c3", imported: "#7b3294", nasa_ml: "#e7298a" };
+  const SOURCE_DASH = { nasa_ml: "6 4" };  // a third party's footprint, not ours
 
-  /** Fill by confidence, outline by source (manual / imported stand out). */
+  /** Fill by confidence, outline by source (manual / imported / NASA's machine footprint stand out). */
   function footprintStyle(properties) {
     const fill = confidenceColour(properties.confidence);
-    return { color: SOURCE_OUTLINE[properties.source] || fill, weight: 2, fillColor: fill, fillOpacity: 0.25 };
+    return { color: SOURCE_OUTLINE[properties.source] || fill, weight: 2, fillColor: fill, fillOpacity: 0.25,
+             dashArray: SOURCE_DASH[properties.source] || null };
   }
 
   /** The platform's own XYZ basemap, limited to its coverage and stored zooms ({year, bounds: [w, s, e, n],

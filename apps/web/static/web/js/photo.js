@@ -1,4 +1,5 @@
-/* Photo detail: the footprint on the basemap and the photo warped onto it, with an opacity slider. */
+/* Photo detail: the footprint on the basemap (and NASA's machine footprint beside it, dashed) and the photo
+   warped onto it, with an opacity slider. */
 (function () {
   "use strict";
   const A = window.AstroLoc;
@@ -11,7 +12,15 @@
   if (base) base.addTo(map);
   const outline = L.geoJSON(cfg.footprint, { style: () => Object.assign(A.footprintStyle(cfg.footprint.properties), { fillOpacity: 0 }) })
     .addTo(map);
-  map.fitBounds(outline.getBounds(), { padding: [20, 20] });
+  const bounds = outline.getBounds();
+  // NASA's machine footprint beside ours (dashed), when it is not the one already drawn as current.
+  const theirs = cfg.thirdPartyFootprint;
+  if (theirs && theirs.id !== cfg.footprint.id) {
+    const layer = L.geoJSON(theirs, { style: () => Object.assign(A.footprintStyle(theirs.properties), { fillOpacity: 0 }) })
+      .bindTooltip("NASA machine footprint").addTo(map);
+    bounds.extend(layer.getBounds());
+  }
+  map.fitBounds(bounds, { padding: [20, 20] });
 
   const tile = cfg.matchedTile;
   if (tile && document.getElementById("tile-map")) {
