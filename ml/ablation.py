@@ -277,14 +277,15 @@ def format_table(results: Sequence[ArmResult]) -> str:
 def default_config() -> TrainConfig:
     """The settings every arm shares unless `--config` replaces them (ml/configs/cpu_small.yaml holds the same)."""
     return TrainConfig(
-        # GeM and no augmentation of the pairs learned fastest from scratch at this budget (ml/README.md,
-        # session 3: pairs-only 300 steps R@1 14.1 SALAD+augment, 15.4 GeM, 17.0 no augmentation). Half of
-        # the tile-only losses' tiles are degraded like photos (session 4, tuned on the seed-1 Earth).
+        # GeM and no augmentation of the pairs learn fastest from scratch at this budget (pairs-only, 300
+        # steps: R@1 14.1 SALAD + augmentation, 15.4 GeM, 17.0 no augmentation; docs/experiments/ml-ablation.md).
+        # Half of the tile-only losses' tiles are degraded like photos, so tile-only training does not learn
+        # detail that photos lose (chosen on the seed-1 Earth, never on the seed-0 one the table uses).
         model_preset="resnet18_gem",
         model_overrides={"image_size": 96},
         augment=replace(AugmentConfig.none(), mum_photo_like=0.5),
-        iterations=400,  # six trainings in two single-threaded workers: 22 min on this 2-core machine (session 4)
-        lr=6e-4,  # cosine averages half the peak: the mean rate of session 1's constant 3e-4, annealed
+        iterations=400,  # six trainings in two single-threaded workers: ~22 min on a 2-core machine
+        lr=6e-4,  # a cosine averages half its peak: the mean rate of a constant 3e-4, annealed at the end
         lr_schedule="cosine",
         warmup_iterations=20,
         pairs_per_batch=16,

@@ -17,7 +17,7 @@ from ml.data.images import ImageStore
 from ml.data.transforms import rotate_quarter_turns
 from ml.models.descriptor import DescriptorModel
 
-__all__ = ["embed_files", "embed_tensors", "iter_embeddings", "resolve_device"]
+__all__ = ["embed_files", "embed_tensors", "iter_embeddings", "resolve_device", "synchronize"]
 
 
 def resolve_device(device: str | torch.device | None = None) -> torch.device:
@@ -25,6 +25,12 @@ def resolve_device(device: str | torch.device | None = None) -> torch.device:
     if device is None or device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(device)
+
+
+def synchronize(device: torch.device) -> None:
+    """Wait for the device's queued work (CUDA runs asynchronously): needed before reading a timer."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
 
 
 @torch.no_grad()

@@ -2,7 +2,7 @@
 
 Every other module (tiling, synthetic Earth, retrieval evaluation, matching) goes through here so that
 one convention holds everywhere: coordinates are **(lon, lat)** in degrees, Web Mercator is EPSG:3857
-metres, and a database image is the ``span x span`` block of 256-px XYZ tiles described in DESIGN.md s. 2.
+metres, and a database image is the ``span x span`` block of 256-px XYZ tiles described in docs/design.md s. 2.
 Functions are small and pure; the NumPy ones accept scalars or arrays alike.
 """
 
@@ -94,7 +94,7 @@ def lonlat_to_tile(lon: float, lat: float, zoom: int) -> tuple[int, int]:
 
 
 # --------------------------------------------------------------------------------------------------
-# Database-image grid (DESIGN.md s. 2)
+# Database-image grid (docs/design.md s. 2)
 # --------------------------------------------------------------------------------------------------
 @dataclass(frozen=True, order=True)
 class GridCell:
@@ -293,7 +293,7 @@ def polygon_intersection_km2(a: Sequence[LonLat], b: Sequence[LonLat]) -> float:
 
 
 def polygons_intersect(a: Sequence[LonLat], b: Sequence[LonLat]) -> bool:
-    """True when two footprints share a positive area: the retrieval positive criterion (DESIGN.md s. 1)."""
+    """True when two footprints share a positive area: the retrieval positive criterion (docs/design.md s. 1)."""
     return polygon_intersection_km2(a, b) > 0.0
 
 

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import faiss
 import numpy as np
+import torch
 
-__all__ = ["TileIndex", "faiss_threads", "rerank_exact", "unique_topk"]
+__all__ = ["TileIndex", "faiss_threads", "rerank_exact", "rerank_exact_torch", "unique_topk"]
 
 
 @contextmanager
@@ -138,3 +139,21 @@ def rerank_exact(
         out_ids[r, : len(ids)] = np.asarray(ids)[order]
         out_scores[r, : len(ids)] = scores[order]
     return out_ids, out_scores
+
+
+def rerank_exact_torch(
+    queries: torch.Tensor, candidates: torch.Tensor, descriptors: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """`rerank_exact` for a batch, on the tensors' device: exact cosine over every rotation, best rotation wins.
+
+    `queries` [B, D], `candidates` [B, K] row indices into `descriptors` [N, R, D] (-1: no candidate).
+    Returns the candidates re-sorted by score (desc) and the scores, -inf where there was none. On a GPU
+    without faiss-gpu this keeps the exact stage on the device: one gather and one batched product.
+    """
+    valid = candidates >= 0
+    rows = descriptors[candidates.clamp(min=0)]  # [B, K, R, D]
+    scores = torch.einsum("bkrd,bd->bkr", rows.float(), queries.float()).amax(dim=-1)
+    scores = scores.masked_fill(~valid, float("-inf"))
+    order = scores.argsort(dim=1, descending=True, stable=True)
+    ranked = candidates.gather(1, order).masked_fill(~valid.gather(1, order), -1)
+    return ranked, scores.gather(1, order)

@@ -1,6 +1,6 @@
 """Cut database images on the XYZ grid out of a GeoTIFF in any CRS.
 
-The satellite database (DESIGN.md s. 2) is a grid of span x span XYZ-tile mosaics at a few zooms. Sources
+The satellite database (docs/design.md s. 2) is a grid of span x span XYZ-tile mosaics at a few zooms. Sources
 are GeoTIFF / COG mosaics in whatever CRS their producer chose, so each zoom is read through a GDAL warped
 VRT in EPSG:3857 aligned on that zoom's tile grid, one window per database image: the raster is never held
 in memory whole, and a source overview is used when the target is much coarser than the source.

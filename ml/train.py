@@ -27,24 +27,28 @@ from ml.data.images import ImageStore
 from ml.data.pairs import PairBatchSampler, build_pairs
 from ml.data.records import PhotoRecord, TileRecord
 from ml.data.transforms import AugmentConfig, Augmenter, rotate_quarter_turns
-from ml.embed import embed_files, resolve_device
+from ml.embed import embed_files, resolve_device, synchronize
 from ml.evaluate import evaluate
 from ml.losses import mum_loss, pairwise_loss
 from ml.models.checkpoint import load_checkpoint, save_checkpoint
 from ml.models.descriptor import DescriptorModel
 from ml.models.norm import frozen_norm_statistics
 from ml.models.registry import model_config
+from ml.progress import format_seconds
 
 __all__ = [
     "Batch",
     "BatchBuilder",
     "FitResult",
     "Progress",
+    "Throughput",
     "TrainConfig",
     "TrainData",
     "build_model",
     "fit",
+    "images_per_step",
     "lr_at",
+    "measure_throughput",
     "train_step",
 ]
 
@@ -60,6 +64,10 @@ class TrainConfig:
     out_dir: str = "runs/train"
     seed: int = 0
     iterations: int = 1000
+    # Stop once the training steps have taken this many seconds (validation and re-clustering excluded; a
+    # resumed run counts the time already spent). `iterations` stays the upper bound and the length of the
+    # lr schedule, so a budgeted run plans `iterations` from a measured throughput (`measure_throughput`).
+    time_budget_s: float | None = None
     lr: float = 1e-4
     lr_schedule: str = "constant"  # constant | cosine (linear warmup, then cosine decay to lr * lr_min_ratio)
     warmup_iterations: int = 0
@@ -148,6 +156,19 @@ class Progress:
     losses: dict[str, float]
     metrics: dict[str, float] | None = None
     phase: str = "train"  # train | recluster | validate | done
+    seconds: float = 0.0  # time spent in training steps so far (what `time_budget_s` bounds)
+    images_per_step: int = 0
+
+    @property
+    def images_per_s(self) -> float:
+        return self.iteration * self.images_per_step / self.seconds if self.seconds > 0 else 0.0
+
+    def eta_s(self, budget_s: float | None = None) -> float | None:
+        """Seconds of training left: the remaining steps at the rate so far, capped by the time budget."""
+        if self.iteration <= 0 or self.seconds <= 0:
+            return budget_s
+        eta = (self.total - self.iteration) * self.seconds / self.iteration
+        return min(eta, max(budget_s - self.seconds, 0.0)) if budget_s else eta
 
 
 @dataclass
@@ -169,6 +190,8 @@ class FitResult:
     best_metrics: dict
     history: list[dict]
     wall_s: float
+    iterations: int = 0  # steps trained in all (a time budget may end the run before `config.iterations`)
+    train_seconds: float = 0.0  # time spent in those steps
 
 
 def seed_everything(seed: int) -> None:
@@ -197,6 +220,63 @@ def lr_at(config: TrainConfig, iteration: int) -> float:
     progress = min(1.0, (iteration - config.warmup_iterations) / span)
     floor = config.lr * config.lr_min_ratio
     return floor + (config.lr - floor) * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+def images_per_step(config: TrainConfig) -> int:
+    """Images one `train_step` forwards and back-propagates: photos + their tiles + the MUM tiles."""
+    pairs = 2 * config.pairs_per_batch if config.uses_pairs else 0
+    mum = config.mum_locations_per_batch * config.years_per_location if config.uses_mum else 0
+    return pairs + mum
+
+
+@dataclass(frozen=True)
+class Throughput:
+    """How fast this machine trains a config: measured, so that a time budget can be turned into steps."""
+
+    images_per_step: int
+    steps: int
+    seconds: float
+    device: str
+
+    @property
+    def images_per_s(self) -> float:
+        return self.images_per_step * self.steps / self.seconds
+
+    def iterations_for(self, budget_s: float) -> int:
+        """Steps that fit in `budget_s` at this rate (at least 1)."""
+        return max(1, int(budget_s * self.images_per_s / self.images_per_step))
+
+
+def measure_throughput(config: TrainConfig, *, seconds: float = 8.0, max_steps: int = 50) -> Throughput:
+    """Time `train_step` on random images of the config's size and batch (one untimed warm-up step).
+
+    Image content does not change the cost of a step, so no data is needed: the result is the machine's
+    training speed for this model, batch and device, what a time budget is planned from.
+    """
+    if config.num_threads:
+        torch.set_num_threads(config.num_threads)
+    device = resolve_device(config.device)
+    model = build_model(config).to(device)
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=config.lr)
+    size = model.preprocessing.size
+    generator = torch.Generator().manual_seed(config.seed)
+    batch = Batch()
+    if config.uses_pairs:
+        batch.photos = torch.randn(config.pairs_per_batch, 3, size, size, generator=generator)
+        batch.pair_tiles = torch.randn(config.pairs_per_batch, 3, size, size, generator=generator)
+    if config.uses_mum:
+        m = config.mum_locations_per_batch * config.years_per_location
+        batch.mum_tiles = torch.randn(m, 3, size, size, generator=generator)
+        batch.mum_labels = torch.arange(config.mum_locations_per_batch).repeat_interleave(config.years_per_location)
+        batch.mum_overlap = torch.zeros(m, m, dtype=torch.bool)
+    train_step(model, optimizer, batch, config, device)
+    synchronize(device)
+    steps, start = 0, time.perf_counter()
+    while steps < max_steps and (steps == 0 or time.perf_counter() - start < seconds):
+        train_step(model, optimizer, batch, config, device)
+        steps += 1
+    synchronize(device)
+    return Throughput(images_per_step(config), steps, time.perf_counter() - start, str(device))
 
 
 def build_model(config: TrainConfig) -> DescriptorModel:
@@ -360,7 +440,8 @@ def fit(
     resume: bool = True,
     store: ImageStore | None = None,
 ) -> FitResult:
-    """Train for `config.iterations` steps, resuming from `out_dir/last.pt` when it exists and `resume`.
+    """Train for `config.iterations` steps or `config.time_budget_s` seconds of steps, whichever ends first;
+    resume from `out_dir/last.pt` when it exists and `resume`.
 
     Validation (R@5 on `data.val_photos` vs `data.val_tiles`) runs every `val_every` steps and at the end;
     the best model by R@5 is `best.pt`.
@@ -386,7 +467,8 @@ def fit(
         "data_root": config.data_root,
     }
     last_path, best_path = out_dir / "last.pt", out_dir / "best.pt"
-    iteration, best, history = 0, {"val_R@5": -1.0}, []
+    iteration, best, history, train_seconds = 0, {"val_R@5": -1.0}, [], 0.0
+    per_step = images_per_step(config)
     if resume and last_path.exists():
         ckpt = load_checkpoint(last_path)
         model.load_state_dict(ckpt.model_state)
@@ -398,6 +480,7 @@ def fit(
             ckpt.train_state["best"],
             ckpt.train_state["history"],
         )
+        train_seconds = float(ckpt.train_state.get("train_seconds", 0.0))
 
     def save_last() -> None:
         state = {
@@ -407,6 +490,7 @@ def fit(
             "iteration": iteration,
             "best": best,
             "history": history,
+            "train_seconds": train_seconds,
             "config": config.to_dict(),
         }
         save_checkpoint(last_path, model, data_config=data_config, train_state=state, metrics=best)
@@ -418,7 +502,7 @@ def fit(
         metrics = _validate(model, config, data, device, store) | {"iteration": iteration}
         history.append(metrics)
         if progress:
-            progress(Progress(iteration, config.iterations, {}, metrics, "validate"))
+            progress(Progress(iteration, config.iterations, {}, metrics, "validate", train_seconds, per_step))
         if metrics["val_R@5"] > best["val_R@5"]:
             best = metrics
             save_checkpoint(best_path, model, data_config=data_config, metrics=metrics)
@@ -426,18 +510,24 @@ def fit(
     needs_clusters = builder.cluster_sampler is not None and builder.cluster_sampler.needs_descriptors
     if needs_clusters and builder.cluster_sampler.weights is None:
         builder.recluster(model, device)
-    while iteration < config.iterations:
+    def out_of_time() -> bool:
+        return config.time_budget_s is not None and train_seconds >= config.time_budget_s
+
+    while iteration < config.iterations and not out_of_time():
         if needs_clusters and iteration > 0 and iteration % config.recluster_every == 0:
             if progress:
-                progress(Progress(iteration, config.iterations, {}, None, "recluster"))
+                progress(Progress(iteration, config.iterations, {}, None, "recluster", train_seconds, per_step))
             builder.recluster(model, device)
         for group in optimizer.param_groups:
             group["lr"] = lr_at(config, iteration)
+        step_start = time.perf_counter()
         losses = train_step(model, optimizer, builder.next_batch(), config, device)
+        train_seconds += time.perf_counter() - step_start
         iteration += 1
         if progress:
-            progress(Progress(iteration, config.iterations, losses))
-        if config.val_every and iteration % config.val_every == 0 and iteration < config.iterations:
+            progress(Progress(iteration, config.iterations, losses, None, "train", train_seconds, per_step))
+        mid_run = iteration < config.iterations and not out_of_time()
+        if config.val_every and iteration % config.val_every == 0 and mid_run:
             validate()
         if iteration % config.checkpoint_every == 0:
             save_last()
@@ -445,7 +535,7 @@ def fit(
         validate()
     save_last()
     if progress:
-        progress(Progress(iteration, config.iterations, {}, best, "done"))
+        progress(Progress(iteration, config.iterations, {}, best, "done", train_seconds, per_step))
     return FitResult(
         out_dir=out_dir,
         last_checkpoint=last_path,
@@ -453,15 +543,32 @@ def fit(
         best_metrics=best,
         history=history,
         wall_s=time.perf_counter() - start,
+        iterations=iteration,
+        train_seconds=train_seconds,
     )
 
 
-def _print_progress(p: Progress) -> None:
-    if p.phase == "train" and (p.iteration % 20 == 0 or p.iteration == p.total):
-        terms = " ".join(f"{k}={v:.4f}" for k, v in p.losses.items())
-        print(f"[{p.iteration}/{p.total}] {terms}", flush=True)
-    elif p.phase != "train":
-        print(f"[{p.iteration}/{p.total}] {p.phase} {p.metrics or ''}", flush=True)
+def progress_line(p: Progress, budget_s: float | None = None) -> str:
+    """`train 37/120 it, 52 images/s, ETA 1m40s pair_loss=...`: the counter, rate and ETA every reporter shows."""
+    terms = " ".join(f"{k}={v:.4f}" for k, v in p.losses.items())
+    eta = p.eta_s(budget_s)
+    eta_text = f", ETA {format_seconds(eta)}" if eta is not None else ""
+    return f"{p.phase} {p.iteration}/{p.total} it, {p.images_per_s:.0f} images/s{eta_text} {terms}".strip()
+
+
+class ConsoleProgress:
+    """Prints a training progress line at most every `every_s` seconds, and every phase change."""
+
+    def __init__(self, budget_s: float | None = None, every_s: float = 10.0) -> None:
+        self.budget_s, self.every_s, self._last = budget_s, every_s, -math.inf
+
+    def __call__(self, p: Progress) -> None:
+        now = time.monotonic()
+        if p.phase != "train":
+            print(f"[{p.iteration}/{p.total}] {p.phase} {p.metrics or ''}", flush=True)
+        elif now - self._last >= self.every_s or p.iteration == p.total:
+            self._last = now
+            print(f"[{progress_line(p, self.budget_s)}]", flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -473,17 +580,31 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--data", help="synthetic Earth root (overrides data_root)")
     parser.add_argument("--out", help="run directory (overrides out_dir)")
     parser.add_argument("--no-resume", action="store_true", help="start over even if out_dir/last.pt exists")
+    parser.add_argument("--iterations", type=int, help="steps (overrides iterations)")
+    parser.add_argument("--time-budget", type=float, metavar="SECONDS",
+                        help="train for this many seconds: measures this machine's speed first and plans the "
+                             "iterations (the lr schedule's length) from it; --iterations then caps them")
     args = parser.parse_args(argv)
     config = TrainConfig.from_yaml(args.config)
+    if args.iterations:
+        config.iterations = args.iterations
     if args.data:
         config.data_root = args.data
     if args.out:
         config.out_dir = args.out
     if not config.data_root:
         parser.error("no data: set data_root in the config or pass --data")
+    if args.time_budget:
+        speed = measure_throughput(config)
+        planned = speed.iterations_for(args.time_budget)
+        config.iterations = min(planned, args.iterations) if args.iterations else planned
+        config.time_budget_s = args.time_budget
+        print(f"this machine trains {speed.images_per_s:.0f} images/s on {speed.device}; training for "
+              f"{args.time_budget:.0f} s ≈ {config.iterations} iterations", flush=True)
     records = records_from_synth(config.data_root)
     data = TrainData(records.tiles, records.photos["train"], records.photos["val"], records.database())
-    result = fit(config, data, progress=_print_progress, resume=not args.no_resume)
+    result = fit(config, data, progress=ConsoleProgress(config.time_budget_s),
+                 resume=not args.no_resume)
     print(f"done in {result.wall_s:.0f}s; best {result.best_metrics}; checkpoints in {result.out_dir}")
 
 

@@ -1,4 +1,4 @@
-"""DESIGN.md section 5: the stdlib `platform` module and torch import in every entry point.
+"""docs/design.md s. 5: the stdlib `platform` module and torch import in every entry point.
 
 The Django project lives in the folder platform/ but is the package `astroloc_platform`; if anything ever
 made `platform` resolve to our folder, torch, rasterio and uuid would break. The Celery worker entry point

@@ -79,6 +79,11 @@ class ChunkContext:
         return value
 
 
+    def report(self, message: str) -> None:
+        """Progress between commits (the job's heartbeat and message; its counts stay what was recorded)."""
+        job_chunk_check(chunk=self.chunk, message=message)
+
+
 ChunkBody = Callable[[ChunkContext], dict[str, Any]]
 Finisher = Callable[[JobContext, list[JobChunk]], dict[str, Any]]
 

@@ -9,7 +9,7 @@ from celery import shared_task
 
 @shared_task(name="diagnostics.environment")
 def environment() -> dict[str, Any]:
-    """Prove, from inside a worker, that the stdlib `platform` and torch import (DESIGN.md section 5)."""
+    """Prove, from inside a worker, that the stdlib `platform` and torch import (docs/design.md s. 5)."""
     import torch
 
     return {

@@ -32,6 +32,7 @@ from apps.models_registry.services import embedding_index_create, tile_embedding
 from ml.embed import embed_files
 from ml.index import TileIndex
 from ml.models import load_model
+from ml.progress import RateMeter
 from workers.chunks import ChunkContext, register_chunked, run_chunked
 from workers.jobs import JobContext, job_seconds, run_job
 
@@ -41,6 +42,8 @@ __all__ = ["embed_chunk", "embed_finish", "embed_job", "embed_tiles", "index_fil
 logger = logging.getLogger(__name__)
 
 QUARTER_TURNS = tuple(r // 90 for r in ROTATIONS)
+# Tiles embedded between two progress reports: 64 tiles x 4 rotations take a few seconds on a 2-core CPU.
+REPORT_TILES = 64
 
 
 def index_files(model_version_id: int) -> dict[str, str]:
@@ -113,18 +116,24 @@ def embed_chunk(ctx: ChunkContext) -> dict[str, Any]:
     if todo:
         model = load_version_model(model_version)
         batch = max(1, int(settings.ASTROLOC_EMBED_BATCH_TILES))
+        meter = RateMeter(start_count=done)
         for start in range(0, len(todo), batch):
             part = todo[start:start + batch]
             t0 = time.monotonic()
-            desc = embed_files(model, [storage_local_path(image) for _, image in part], rotations=QUARTER_TURNS,
-                               batch_size=64)
+            parts = []
+            for sub in range(0, len(part), REPORT_TILES):  # a line every few seconds, one COPY per batch
+                paths = [storage_local_path(image) for _, image in part[sub:sub + REPORT_TILES]]
+                parts.append(embed_files(model, paths, rotations=QUARTER_TURNS, batch_size=64))
+                embedded = done + sub + len(paths)
+                ctx.report(f"chunk {ctx.chunk.index}: {meter.line(embedded, ctx.chunk.size, 'tiles')} embedded")
+            desc = np.concatenate(parts)
             seconds += time.monotonic() - t0
             done += len(part)
             written += len(part) * len(ROTATIONS)
             ctx.result.update(rows_written=written, seconds_embed=round(seconds, 3))
             ctx.commit(done, partial(tile_embeddings_copy, model_version=model_version,
                                      tile_ids=[pk for pk, _ in part], vectors=desc),
-                       f"chunk {ctx.chunk.index}: {done}/{ctx.chunk.size} tiles embedded")
+                       f"chunk {ctx.chunk.index}: {meter.line(done, ctx.chunk.size, 'tiles')} embedded")
     return {"rows_written": written, "seconds_embed": round(seconds, 3)}
 
 

@@ -8,6 +8,7 @@ localize chunk asks ``workers.localize.runtime_for`` for its job's pinned versio
 the version (or its index files) changed, e.g. after ``activate``. With no GPU, the same code runs on CPU.
 
     python -m workers.gpu count     # GPUs this machine has (nvidia-smi, else torch); 0 means CPU fallback
+    python -m workers.gpu check     # on a CUDA machine: train ViT-B + SALAD, embed, localize; timed (ml.gpu_check)
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import sys
 from celery.signals import worker_process_init, worker_ready
 from django.conf import settings
 
-__all__ = ["gpu_count", "preload_active"]
+__all__ = ["gpu_check", "gpu_count", "preload_active"]
 
 logger = logging.getLogger(__name__)
 
@@ -83,9 +84,46 @@ def _on_ready(sender=None, **_: object) -> None:
         _preload("solo worker")
 
 
+def gpu_check(argv: list[str] | None = None) -> int:
+    """`check`: the GPU paths in one go (``ml.gpu_check``); exits 0 with a note on a machine without CUDA."""
+    import argparse
+    import tempfile
+    from pathlib import Path
+
+    import torch
+
+    parser = argparse.ArgumentParser(prog="python -m workers.gpu check", description=gpu_check.__doc__)
+    parser.add_argument("--iterations", type=int, default=300, help="training steps of the ViT-B config")
+    parser.add_argument("--train-seconds", type=float, default=240.0, help="training stops after this many seconds")
+    parser.add_argument("--photos", type=int, default=200, help="photos localized in the batch")
+    parser.add_argument("--preset", default="demo", help="synthetic Earth preset generated for the check")
+    parser.add_argument("--data", type=Path, help="an existing synthetic Earth (skips generating one)")
+    args = parser.parse_args(argv)
+    if not torch.cuda.is_available():
+        print(f"no CUDA device on this machine (torch {torch.__version__}, CUDA build {torch.version.cuda}, "
+              f"{gpu_count()} GPUs seen): nothing to check. Run `python -m workers.gpu check` on a GPU machine.")
+        return 0
+    from ml.gpu_check import run_check
+    from ml.synth.config import get_preset
+    from ml.synth.generate import generate
+
+    root = args.data
+    if root is None:
+        root = Path(tempfile.mkdtemp(prefix="astroloc-gpu-check-synth-"))
+        print(f"generating the synthetic Earth ({args.preset}) in {root}", flush=True)
+        generate(get_preset(args.preset), root, log=lambda message: print(f"  {message}", flush=True))
+    result = run_check(root, iterations=args.iterations, train_seconds=args.train_seconds, photos=args.photos,
+                       log=lambda message: print(message, flush=True))
+    print("\n".join(result.lines()))
+    return 0
+
+
 if __name__ == "__main__":
     if sys.argv[1:] == ["count"]:
         print(gpu_count())
+    elif sys.argv[1:2] == ["check"]:
+        sys.exit(gpu_check(sys.argv[2:]))
     else:
-        print("usage: python -m workers.gpu count", file=sys.stderr)
+        print("usage: python -m workers.gpu count | check [--iterations N] [--photos N] [--data DIR]",
+              file=sys.stderr)
         sys.exit(2)

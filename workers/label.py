@@ -44,6 +44,7 @@ from ml.labeling import (
 from ml.matching.base import BaseMatcher
 from ml.matching.geometry import lonlat_bounds_around
 from ml.matching.registry import create_matcher
+from ml.progress import RateMeter
 from workers.jobs import JobContext, run_job
 
 __all__ = ["LabelInputError", "label", "label_config", "label_photos"]
@@ -142,7 +143,8 @@ def label_photos(ctx: JobContext) -> dict[str, Any]:
     pks: list[int] = ctx.partial["photo_pks"]
     outcomes: dict[str, dict[str, Any]] = ctx.partial["outcomes"]
     matcher = create_matcher(cfg.matcher, **dict(cfg.matcher_options))
-    for i, pk in enumerate(pks):
+    meter = RateMeter(start_count=len(outcomes))
+    for pk in pks:
         if str(pk) in outcomes:
             continue
         started = time.monotonic()
@@ -161,7 +163,7 @@ def label_photos(ctx: JobContext) -> dict[str, Any]:
         ctx.partial["seconds"] = ctx.partial.get("seconds", 0.0) + seconds
         logger.info("label job %s: photo %s %s in %.2fs", ctx.job_id, pk,
                     "accepted" if outcome["accepted"] else f"rejected ({outcome.get('reason')})", seconds)
-        ctx.save_partial(min((i + 1) / max(len(pks), 1), 0.99), f"photo {i + 1}/{len(pks)}")
+        ctx.save_partial(min(len(outcomes) / max(len(pks), 1), 0.99), meter.line(len(outcomes), len(pks), "photos"))
     accepted = sum(1 for o in outcomes.values() if o["accepted"])
     skipped = sum(1 for o in outcomes.values() if o.get("skipped"))
     n = len(outcomes)

@@ -38,6 +38,7 @@ from apps.photos.selectors import photos_awaiting_footprint
 from apps.photos.services import photo_mark_in_progress, photo_mark_unresolved, photo_status_restore
 from ml.index import TileIndex
 from ml.matching.registry import create_matcher
+from ml.progress import RateMeter
 from workers.chunks import ChunkContext, register_chunked, run_chunked
 from workers.embed import index_files, load_version_model, storage_local_path
 from workers.jobs import JobContext, job_seconds, run_job
@@ -219,6 +220,7 @@ def localize_chunk(ctx: ChunkContext) -> dict[str, Any]:
     region = bbox_geometry(bbox) if bbox else None  # lon_min > lon_max: across the antimeridian
     use_prior = bool(ctx.parameters.get("use_prior", True))
     outcomes: dict[str, Any] = ctx.result.setdefault("photos", {})
+    meter = RateMeter(start_count=len(outcomes))
     for pk in ctx.items:
         if str(pk) in outcomes:
             continue
@@ -228,7 +230,7 @@ def localize_chunk(ctx: ChunkContext) -> dict[str, Any]:
             continue
         ctx.commit(len(outcomes) + 1, partial(_localize_recorded, photo, model_version, runtime, outcomes,
                                               job_id=ctx.job_id, region=region, use_prior=use_prior),
-                   f"chunk {ctx.chunk.index}: {len(outcomes) + 1}/{ctx.chunk.size} photos")
+                   f"chunk {ctx.chunk.index}: {meter.line(len(outcomes) + 1, ctx.chunk.size, 'photos')}")
     return ctx.result
 
 

@@ -18,6 +18,7 @@ from apps.photos.downloads import photo_download
 from apps.photos.files import SourceReader
 from apps.photos.models import Batch
 from apps.photos.services import ImportPlan, batch_fail, batch_finish, batch_import_file, batch_import_plan
+from ml.progress import RateMeter
 from workers.jobs import JobContext, run_job
 
 __all__ = ["import_batch", "import_photos"]
@@ -62,6 +63,7 @@ def _import(ctx: JobContext, batch_id: int) -> dict[str, Any]:
     outcomes: dict[str, dict[str, Any]] = dict(ctx.partial.get("files", {}))
     total = max(len(plan.items), 1)
     base = 0.5 if plan.downloads else 0.0
+    meter = RateMeter(start_count=len(outcomes))
     with SourceReader(plan.sources, max_bytes=settings.ASTROLOC_PHOTO_MAX_BYTES) as reader:
         for i, item in enumerate(plan.items):
             if item.name in outcomes:
@@ -70,9 +72,9 @@ def _import(ctx: JobContext, batch_id: int) -> dict[str, Any]:
             fraction = min(base + (1 - base) * (i + 1) / total, 0.99)
             if (i + 1) % CHECKPOINT_EVERY == 0:
                 ctx.partial["files"] = outcomes
-                ctx.save_partial(fraction, f"{i + 1}/{len(plan.items)} files imported")
+                ctx.save_partial(fraction, f"{meter.line(i + 1, len(plan.items), 'files')} imported")
             else:
-                ctx.progress(fraction, f"{i + 1}/{len(plan.items)} files imported")
+                ctx.progress(fraction, f"{meter.line(i + 1, len(plan.items), 'files')} imported")
     report = batch_finish(batch=batch, plan=plan, outcomes=[outcomes[item.name] for item in plan.items])
     seconds = time.monotonic() - started
     logger.info("import %s: %s in %.2fs", batch_id, report["summary"], seconds)

@@ -17,7 +17,7 @@ Parameters: ``model_preset`` (default ``resnet18_gem``), ``image_size``, ``name`
 ``val_fraction`` (default 0.25), ``zooms`` (database images used, default all), ``retrieval_min_confidence``
 (retrieval footprints below it do not train; default ``RETRIEVAL_TRAINING_MIN_CONFIDENCE``) and any
 ``ml.train.TrainConfig`` field (``iterations``, ``pairs_per_batch``, ``mum_locations_per_batch``,
-``num_clusters``, ``seed``, ``lr``, ``device``, ...).
+``num_clusters``, ``seed``, ``lr``, ``device``, ``time_budget_s``, ...).
 """
 
 import logging
@@ -42,7 +42,7 @@ from ml.data.records import PhotoRecord, TileRecord, bounds_footprint
 from ml.embed import resolve_device
 from ml.evaluate import evaluate
 from ml.models.checkpoint import load_checkpoint
-from ml.train import Progress, TrainConfig, TrainData, build_model, fit, seed_everything
+from ml.train import Progress, TrainConfig, TrainData, build_model, fit, progress_line, seed_everything
 from workers.jobs import JobContext, run_job
 
 __all__ = ["TrainInputError", "labeled_photo_records", "tile_records", "train", "train_config", "train_model"]
@@ -105,7 +105,7 @@ def _split(photos: list[PhotoRecord], fraction: float, seed: int) -> tuple[list[
 
 def _run_dir(job_id: int) -> Path:
     """Per job row (its UUID, not only its id: ids repeat across databases, and a stale ``last.pt`` would resume)."""
-    root = getattr(settings, "ASTROLOC_TRAIN_DIR", None) or Path(tempfile.gettempdir()) / "astroloc-train"
+    root = settings.ASTROLOC_TRAIN_DIR or Path(tempfile.gettempdir()) / "astroloc-train"
     uuid = Job.objects.filter(pk=job_id).values_list("uuid", flat=True).get()
     return Path(root) / f"job-{job_id}-{uuid}"
 
@@ -140,9 +140,11 @@ def train_model(ctx: JobContext) -> dict[str, Any]:
         ctx.save_partial(0.01, f"{len(train_photos)} training photos, {len(tiles)} tiles")
 
     def report(p: Progress) -> None:
-        terms = " ".join(f"{k}={v:.4f}" for k, v in p.losses.items())
-        message = f"{p.phase} {p.iteration}/{p.total} {terms or p.metrics or ''}".strip()
-        ctx.progress(0.01 + 0.97 * p.iteration / max(p.total, 1), message, force=p.phase != "train")
+        message = progress_line(p, config.time_budget_s) if p.phase == "train" else f"{p.phase} {p.metrics or ''}"
+        done = p.iteration / max(p.total, 1)
+        if config.time_budget_s:
+            done = max(done, min(p.seconds / config.time_budget_s, 1.0))
+        ctx.progress(0.01 + 0.97 * done, message, force=p.phase != "train")
 
     result = fit(config, data, progress=report, resume=True)
     checkpoint_path = result.best_checkpoint or result.last_checkpoint
@@ -150,9 +152,10 @@ def train_model(ctx: JobContext) -> dict[str, Any]:
     preprocessing = checkpoint.build_model().preprocessing
     data_config = {**checkpoint.data_config, "input_size": preprocessing.size, "mean": list(preprocessing.mean),
                    "std": list(preprocessing.std)}
-    metrics = {**result.best_metrics, **ctx.partial["untrained"], "iterations": config.iterations,
+    metrics = {**result.best_metrics, **ctx.partial["untrained"], "iterations": result.iterations,
+               "planned_iterations": config.iterations, "time_budget_s": config.time_budget_s,
                "train_photos": len(train_photos), "val_photos": len(val_photos), "tiles": len(tiles),
-               "train_seconds": round(result.wall_s, 1)}
+               "train_seconds": round(result.wall_s, 1), "step_seconds": round(result.train_seconds, 1)}
     name = str(ctx.parameters.get("name") or f"{config.model_preset}-job{ctx.job_id}")
     version = model_version_register(
         name=name, checkpoint_path=checkpoint_path, architecture=checkpoint.model_config.to_dict(),

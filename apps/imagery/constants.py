@@ -1,4 +1,4 @@
-"""Choices and defaults of the satellite database (DESIGN.md section 2)."""
+"""Choices and defaults of the satellite database (docs/design.md s. 2)."""
 
 from django.db import models
 

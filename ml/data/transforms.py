@@ -41,8 +41,8 @@ class AugmentConfig:
 
         Why it exists: on the CPU ablation budget (a few hundred steps from scratch) the default
         augmentations slowed learning: pairs-only, 300 steps, 1000 test photos: R@1 14.1 -> 17.0 and R@10
-        57.7 -> 65.3 without them (ml/README.md). Rotations and perspective also paint black corners that
-        no test image has.
+        57.7 -> 65.3 without them (docs/experiments/ml-ablation.md). Rotations and perspective also paint black
+        corners that no test image has.
         """
         return cls(photo_rotation_deg=0.0, photo_perspective=0.0, photo_crop_scale=(1.0, 1.0), photo_color=0.0,
                    tile_crop_scale=(1.0, 1.0), tile_color=0.0, hue=0.0, mum_photo_like=0.0)

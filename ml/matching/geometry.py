@@ -2,7 +2,7 @@
 
 Why pure functions: this is where a matching result becomes a claim about the Earth, so every step is
 small and tested on constructed homographies (tests/ml/test_footprint_geometry.py). Reference images are
-georeferenced by their EPSG:3857 bounds (database images are linear in Web Mercator, DESIGN.md s. 2), so
+georeferenced by their EPSG:3857 bounds (database images are linear in Web Mercator, docs/design.md s. 2), so
 pixel <-> lon/lat goes through :func:`ml.geo.pixel_to_lonlat`.
 """
 

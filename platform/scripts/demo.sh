@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The README's main command: set everything up and run the demo, idempotently.
 # Services up, migrations, the demo admin user, the web server and the workers, then the pipeline on the
-# synthetic Earth (workers/demo.py): generate, ingest the mosaics, import the photo batch, with a progress
-# bar per stage; the same jobs show in the web Jobs page. DEMO_PRESET=tiny for a quick run.
+# synthetic Earth (workers/demo.py): generate, ingest, import, label, train for a time budget, embed, localize,
+# each stage a job with a progress line (counter, rate, ETA); the same jobs show in the web Jobs page.
+# DEMO_PRESET=tiny for a quick run; DEMO_TRAIN_SECONDS sets the training budget (default: workers/demo.py's).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
@@ -23,7 +24,8 @@ for _ in $(seq 120); do
 done
 health=$(curl -sS "http://127.0.0.1:$WEB_PORT/health" || true)
 echo "[demo] health: $health"
-"$ROOT/.venv/bin/python" -m workers.demo --preset "${DEMO_PRESET:-demo}"
+"$ROOT/.venv/bin/python" -m workers.demo --preset "${DEMO_PRESET:-demo}" \
+  ${DEMO_TRAIN_SECONDS:+--train-seconds "$DEMO_TRAIN_SECONDS"}
 cat <<MSG
 
 AstroLoc is running ($(( $(date +%s) - start ))s):

@@ -5,7 +5,7 @@
 # Pids in var/run, logs in var/log. WEB_PORT (default 8000) picks the web server's port.
 # GPU workers: one solo process per GPU (nvidia-smi, else torch), each with CUDA_VISIBLE_DEVICES=<its GPU>;
 # none found: one CPU-fallback worker on the gpu queue. ASTROLOC_GPU_WORKERS=N overrides the count.
-# ASTROLOC_ROLE=worker starts only the workers (an extra worker machine; see the README's operator guide).
+# ASTROLOC_ROLE=worker starts only the workers (an extra worker machine; see docs/operations.md).
 # `plan` prints what `start` would run, without starting anything.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)

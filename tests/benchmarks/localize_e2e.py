@@ -2,8 +2,8 @@
 
     nice -n 10 python -m tests.benchmarks.localize_e2e [--iterations 100] [--photos 50] [--verify-top 3]
 
-(~25 min on the shared 2-core VM once the preset exists, ~12 min more to generate it; the defaults are what
-fits a session's budget there: verification costs 3-6 s per candidate on that loaded machine.)
+(~25 min on a loaded 2-core VM once the preset exists, ~12 min more to generate it; the defaults keep it
+under half an hour there: verification costs 3-6 s per candidate on such a machine.)
 
 Every stage is a real Job run by a Celery worker this command starts (``-P solo``, both queues) on a private
 Redis and its own database (``bench_astroloc_e2e``, media in ``var/bench/e2e/media``); both are kept, so a

@@ -3,7 +3,7 @@
 If colour histograms or raw downsampled pixels found the right tile, the synthetic data could not tell a
 learned model from a trivial one. This runs both baselines (nearest neighbour, database tiles at 4
 rotations, cosine similarity) on the test photos of a generated dataset and prints recall@1/10 next to
-chance. A query is correct at N when one of its top-N tiles intersects its true footprint (DESIGN.md s. 1).
+chance. A query is correct at N when one of its top-N tiles intersects its true footprint (docs/design.md s. 1).
 
     python -m tests.benchmarks.synth_difficulty --data /tmp/synth-bench
 """

@@ -23,8 +23,9 @@ from ml.synth.metadata import (
     read_exif,
 )
 from ml.tiling import cut_database_images
+from tests.conftest import REPO_ROOT
 
-SHARED = Path("/work/shared")
+SHARED = (REPO_ROOT / ".." / "shared").resolve()  # beside the checkout, as tests/conftest.py expects; optional here
 
 
 @pytest.fixture(scope="module")

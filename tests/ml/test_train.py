@@ -7,7 +7,7 @@ import torch
 from ml.data.footprints import footprint_rotation_deg
 from ml.data.transforms import rotate_quarter_turns
 from ml.models import load_checkpoint, load_model
-from ml.train import TrainConfig, TrainData, fit
+from ml.train import Progress, TrainConfig, TrainData, fit, images_per_step, measure_throughput, progress_line
 from tests.ml.world import corners, make_texture, render
 
 
@@ -126,3 +126,32 @@ def test_mum_tiles_leave_batch_norm_statistics_to_the_pair_half(separate):
         assert np.isfinite(losses["loss"])
         after.append(running(model))
     assert torch.allclose(after[0], after[1], atol=1e-6) == separate
+
+
+def test_time_budget_stops_training_and_a_resume_counts_the_time_already_spent(tmp_path, world):
+    events = []
+    config = _config(tmp_path, iterations=1000, val_every=0, time_budget_s=1.0)
+    result = fit(config, _data(world), progress=events.append)
+    steps = [e for e in events if e.phase == "train"]
+    assert 0 < len(steps) < 1000 and steps[-1].seconds >= 1.0
+    assert len(steps) == 1 or steps[-2].seconds < 1.0  # it stopped at the first step past the budget
+    state = load_checkpoint(result.last_checkpoint).train_state
+    assert state["iteration"] == len(steps) and state["train_seconds"] >= 1.0
+
+    again = []
+    fit(config, _data(world), progress=again.append)  # the budget is spent: nothing more is trained
+    assert [e for e in again if e.phase == "train"] == []
+
+
+def test_measured_throughput_plans_the_iterations_of_a_budget(tmp_path):
+    config = _config(tmp_path)
+    speed = measure_throughput(config, seconds=0.5, max_steps=3)
+    assert speed.images_per_step == images_per_step(config) == 2 * 4 + 3 * 2
+    assert 1 <= speed.steps <= 3 and speed.images_per_s > 0
+    assert speed.iterations_for(10 * speed.seconds / speed.steps) == 10
+
+
+def test_progress_line_has_counter_rate_and_eta():
+    p = Progress(iteration=30, total=120, losses={"loss": 0.5}, seconds=60.0, images_per_step=72)
+    assert progress_line(p) == "train 30/120 it, 36 images/s, ETA 3m00s loss=0.5000"
+    assert "ETA 20s" in progress_line(p, budget_s=80.0)  # the time budget ends first

@@ -8,9 +8,9 @@ registered checkpoint, and the same architecture from the same seed, untrained) 
 the job for each photo, and the rank of the first tile that overlaps the photo is compared query by query. A
 one-sided Wilcoxon signed-rank test on the paired ranks must reject "no better than untrained" at p < 0.01,
 and recall@5 must be higher. resnet18 from random initialisation (no pretrained weights offline), 64 px, 120
-iterations, seed 0. Measured on this job's checkpoint (40 queries): session 4, trained better on 26 and worse
-on 9, median first-hit rank 6 vs 15, R@5 0.425 vs 0.35, Wilcoxon p = 0.00023 (session 1: 23 better, 13 worse,
-p = 0.0006, where a sign test, which ignores how far a rank moved, gave only p = 0.07). 2-30 min on 2 CPU cores,
+iterations, seed 0. On this job's checkpoint (40 queries) the trained model ranks better on 26 and worse on
+9, median first-hit rank 6 vs 15, R@5 0.425 vs 0.35, Wilcoxon p = 0.00023. Wilcoxon rather than a sign test
+because the sign test ignores how far a rank moved and is too weak for 40 queries. 2-30 min on 2 CPU cores,
 depending on what else runs (slow).
 """
 
@@ -70,7 +70,7 @@ def test_label_pairs_train_register(celery_worker, train_world):
     assert version.data_config["input_size"] == 64 and version.checkpoint.name.endswith(".pt")
     assert version.metrics["iterations"] == 120 and version.metrics["val_photos"] >= 1
     # The job records its own validation recall next to the untrained model's; on its 9 validation photos the two
-    # cannot be told apart (5/9 vs 6/9 hits at R@5 in session 4), so "beats" is the held-out test below.
+    # cannot be told apart (5/9 vs 6/9 hits at R@5), so "beats" is the held-out test below.
     assert 0 <= version.metrics["val_R@5"] <= 1 and 0 <= version.metrics["untrained_val_R@5"] <= 1
 
     held_out = (records := records_from_synth(train_world)).photos["val"] + records.photos["test"]
