@@ -17,7 +17,7 @@ from apps.photos.constants import PhotoStatus
 from tests.factories import footprint_create
 from tests.workers.localize_fixtures import GRID, cell_center, make_grid, make_version, noise_photo, photo_from_tile
 from tests.workers.test_job_runner import wait_final
-from workers.embed import index_files
+from workers.runtime import index_files
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -121,8 +121,8 @@ def test_activating_a_new_version_does_not_mix_embeddings():
         assert cur.fetchall() == [(v1.pk, 32, TILES * 4), (v2.pk, 48, TILES * 4)]
     assert job1.result["model_version_id"] == v1.pk and job2.result["model_version_id"] == v2.pk
     from ml.embed import embed_files
-    from workers.localize import runtime_for
     from workers.retrieval import photo_image_path, rerank
+    from workers.runtime import runtime_for
 
     runtime = runtime_for(v2)
     assert runtime.model_version_id == v2.pk
@@ -158,8 +158,8 @@ def test_prior_paths_return_only_tiles_within_the_region_and_agree(settings):
     grid = make_grid()
     version = make_version("prior-v1", seed=0)
     _embed(version, worker=False)
-    from workers.localize import runtime_for
     from workers.retrieval import photo_prior, retrieve
+    from workers.runtime import runtime_for
 
     runtime = runtime_for(version)
     photo = photo_from_tile(grid, (1, 1), uncertainty_km=10.0)
