@@ -239,6 +239,32 @@ def accuracy_row(job, truth: dict[str, dict], positives: dict[str, set[int]]) ->
             "failed": sum(o["status"] == "failed" for o in outcomes)}
 
 
+def cascade_table(job, positives: dict[str, set[int]]) -> list[str]:
+    """How the cascade's defaults were chosen, from one cascade job: per cheap-test gate, the share of photos
+    keeping a right candidate (its tile meets the true footprint) above the gate and the wrong candidates per
+    photo that would be fully verified; and the published share per candidate budget (published rank < N)."""
+    outcomes = list(job.result["photos"].values())
+    n = len(outcomes)
+    out = ["\nCascade (from the new default's job): cheap-test gate vs right / wrong candidates\n",
+           "| cheap inliers >= | photos with a right candidate above | wrong candidates above, per photo |",
+           "|---:|---:|---:|"]
+    def above(o: dict, gate: int, right: bool) -> list[dict]:
+        return [r for r in o.get("cascade", []) if r.get("cheap") is not None and r["cheap"] >= gate
+                and (r["tile_id"] in positives[o["photo_id"]]) == right]
+
+    for gate in (4, 6, 8, 10, 12, 15, 20):
+        right = sum(bool(above(o, gate, True)) for o in outcomes)
+        wrong = sum(len(above(o, gate, False)) for o in outcomes)
+        out.append(f"| {gate} | {_pct(right / n)} | {wrong / n:.2f} |")
+    ranks = [o["published_rank"] for o in outcomes if "published_rank" in o]
+    verified = [sum(1 for o in o_["cascade"] if "accepted" in o) for o_ in outcomes if "cascade" in o_]
+    out += ["", "| budget (candidates) | published (rank < budget) |", "|---:|---:|"]
+    out += [f"| {b} | {_pct(sum(r < b for r in ranks) / n)} |" for b in (3, 5, 10, 20, 30)]
+    if verified:
+        out.append(f"\nFull verifications per photo: median {statistics.median(verified):.0f}, max {max(verified)}.")
+    return out
+
+
 def prior_coverage(photos, truth: dict[str, dict], tile_count: int) -> tuple[float, float]:
     """Share of test photos whose true footprint intersects their nadir prior, and the prior's mean selectivity."""
     from apps.core.geo import polygon_from_corners
@@ -410,6 +436,9 @@ def main() -> int:
     print(f"\nNadir prior: the true footprint intersects the prior region for {_pct(coverage)} of the test photos; "
           f"the prior keeps {_pct(selectivity)} of the tiles on average (tilt classes: "
           + ", ".join(f"{k} {sum(p.tilt_class == k for p in photos)}" for k in ("NV", "LO", "HO")) + ").")
+    cascade_job = jobs.get((True, "new default (cascade)"))
+    if cascade_job is not None:
+        print("\n".join(cascade_table(cascade_job, positives)))
     print("\n".join(latency_table(photos, version)))
     print(f"\n<!-- total {time.monotonic() - started:.0f} s -->")
     return 0
