@@ -25,8 +25,9 @@ from typing import Any
 from celery import shared_task
 
 from apps.core.services import JobInputError
+from apps.footprints.constants import FootprintSource
 from apps.footprints.models import Footprint
-from apps.footprints.services import footprint_auto_label
+from apps.footprints.services import footprint_publish
 from apps.imagery.selectors import tile_list
 from apps.photos.metadata import CENTER_UNCERTAINTY_KM
 from apps.photos.models import Photo
@@ -116,8 +117,9 @@ def _label_one(photo: Photo, matcher: BaseMatcher, features: ComputedFeatures, c
 def _record(photo: Photo, result: Verification, job_id: int) -> dict[str, Any]:
     if result.accepted:
         tile = result.matched_tile
-        footprint = footprint_auto_label(
-            photo=photo, corners=result.footprint, confidence=result.confidence, inliers=result.inliers,
+        footprint, _ = footprint_publish(
+            photo=photo, corners=result.footprint, source=FootprintSource.AUTO_LABEL, confidence=result.confidence,
+            inliers=result.inliers,
             matched_tile_id=int(tile.tile_id) if tile is not None and tile.tile_id else None,
             matched_rotation=result.rotation, job_id=job_id,
             note=f"zoom {result.zoom}, year {result.year}, {result.inliers} inliers",

@@ -30,7 +30,8 @@ from django.db.models import Q
 from apps.core.constants import JobKind
 from apps.core.geo import bbox_geometry
 from apps.core.models import JobChunk
-from apps.footprints.services import retrieval_footprint_record
+from apps.footprints.constants import FootprintSource
+from apps.footprints.services import footprint_publish
 from apps.models_registry.models import ModelVersion
 from apps.models_registry.selectors import model_version_active
 from apps.photos.constants import PhotoStatus
@@ -117,8 +118,9 @@ def _localize_one(
     rank, verification = result.best
     candidate = retrieval.candidates[rank]
     matched_tile_id = int(verification.matched_tile.tile_id) if verification.matched_tile else candidate.tile_id
-    footprint, created = retrieval_footprint_record(
-        photo=photo, corners=verification.footprint, confidence=verification.confidence,
+    footprint, created = footprint_publish(
+        photo=photo, corners=verification.footprint, source=FootprintSource.RETRIEVAL,
+        confidence=verification.confidence,
         inliers=verification.inliers, matched_tile_id=matched_tile_id, matched_rotation=candidate.rotation,
         model_version_id=model_version.pk, job_id=job_id, same_iou=settings.ASTROLOC_LOCALIZE_SAME_IOU,
     )
