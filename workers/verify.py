@@ -70,7 +70,7 @@ def verify_candidates(photo: Photo, query: PhotoQuery, candidates: list[Candidat
         return CascadeResult(None)
     region = None
     for rec in ranked:
-        bounds = SearchBounds.around_tile(rec.bounds, rec.year, rec.tile_id)
+        bounds = SearchBounds.around_tile(rec.bounds, rec.year, rec.tile_id, query.reach_km())
         square = square_around(bounds.center, _search_margin_km(bounds, query))
         region = square if region is None else region.union(square)
     years = sorted({rec.year for rec in ranked})

@@ -39,11 +39,11 @@ __all__ = ["CandidateOutcome", "CascadeConfig", "CascadeResult", "verify_candida
 class CascadeConfig:
     """Per-photo budget and the cheap test's gate (defaults: see docs/localization.md for the measurements)."""
 
-    budget_candidates: int = 30
+    budget_candidates: int = 100
     #: CPU seconds of this process (the verification is single-threaded: on a dedicated worker that is the wall
     #: time; on a shared machine the budget does not shrink with the neighbours' load).
     budget_seconds: float = 20.0
-    cheap_min_inliers: int | None = 4
+    cheap_min_inliers: int | None = 6
 
 
 @dataclass(frozen=True)
@@ -162,8 +162,8 @@ def verify_candidates(
             outcomes[rank] = CandidateOutcome(rank, tile, cheap, note="not verified: time budget spent")
             continue
         try:
-            result = verify_photo(photo, SearchBounds.around_tile(tile.bounds, tile.year, tile.tile_id), imagery,
-                                  matcher=matcher, config=config, query=query)
+            bounds = SearchBounds.around_tile(tile.bounds, tile.year, tile.tile_id, photo.reach_km())
+            result = verify_photo(photo, bounds, imagery, matcher=matcher, config=config, query=query)
         except MissingFeaturesError as exc:
             outcomes[rank] = CandidateOutcome(rank, tile, cheap, note=str(exc))
             continue

@@ -36,6 +36,11 @@ class PhotoQuery:
     def ground_width_km(self) -> float | None:
         return expected_ground_width_km(self.focal_length_mm, self.altitude_km, self.tilt_deg, self.size)
 
+    def reach_km(self) -> float | None:
+        """Half the expected footprint's diagonal: how far its centre can lie from any point it covers."""
+        width = self.ground_width_km()
+        return None if width is None else 0.5 * width * math.hypot(1.0, self.size[1] / self.size[0])
+
 
 @dataclass(frozen=True)
 class SearchBounds:
@@ -58,14 +63,21 @@ class SearchBounds:
         return cls((float(center[0]), float(center[1])), float(uncertainty_km), None, "weak label")
 
     @classmethod
-    def around_tile(cls, bounds_lonlat: Bounds, year: int | None, tile_id: str = "") -> SearchBounds:
+    def around_tile(cls, bounds_lonlat: Bounds, year: int | None, tile_id: str = "",
+                    footprint_reach_km: float | None = None) -> SearchBounds:
         """A retrieval candidate: the footprint meets the database image, so its centre lies within the image's
-        half-diagonal plus about one more (a footprint reaching into the image from outside); its year only."""
+        half-diagonal plus the footprint's own half-diagonal (``footprint_reach_km``; at least one more image
+        half-diagonal, also when the photo's size is unknown); its year only.
+
+        Why the footprint's reach: a 300 km footprint meeting a 78 km image at its edge has its centre ~200 km
+        from the image's; a radius of two image half-diagonals rejected such right footprints (`bench`: 96
+        inliers, 234 km away)."""
         lon0, lat0, lon1, lat1 = bounds_lonlat
         center = ((lon0 + lon1) / 2, (lat0 + lat1) / 2)
         half_km = 0.5 * math.hypot((lon1 - lon0) * KM_PER_DEGREE * math.cos(math.radians(center[1])),
                                    (lat1 - lat0) * KM_PER_DEGREE)
-        return cls(center, 2 * half_km, (year,), f"candidate tile {tile_id}".strip())
+        return cls(center, half_km + max(half_km, footprint_reach_km or 0.0), (year,),
+                   f"candidate tile {tile_id}".strip())
 
 
 def expected_ground_width_km(focal_length_mm: float | None, altitude_km: float | None, tilt_deg: float | None,

@@ -319,9 +319,9 @@ ASTROLOC_LOCALIZE_PRIOR_EXACT_MAX_TILES = env.int("ASTROLOC_LOCALIZE_PRIOR_EXACT
 # with at least CHEAP_MIN_INLIERS (and a plausible shape) the full verification, most cheap inliers first, until
 # BUDGET_SECONDS of CPU time are spent. CHEAP_MIN_INLIERS=0 turns the cheap test off: the first
 # BUDGET_CANDIDATES are fully verified in rank order.
-ASTROLOC_LOCALIZE_VERIFY_BUDGET_CANDIDATES = env.int("ASTROLOC_LOCALIZE_VERIFY_BUDGET_CANDIDATES", default=30)
+ASTROLOC_LOCALIZE_VERIFY_BUDGET_CANDIDATES = env.int("ASTROLOC_LOCALIZE_VERIFY_BUDGET_CANDIDATES", default=100)
 ASTROLOC_LOCALIZE_VERIFY_BUDGET_SECONDS = env.float("ASTROLOC_LOCALIZE_VERIFY_BUDGET_SECONDS", default=20.0)
-ASTROLOC_LOCALIZE_VERIFY_CHEAP_MIN_INLIERS = env.int("ASTROLOC_LOCALIZE_VERIFY_CHEAP_MIN_INLIERS", default=4)
+ASTROLOC_LOCALIZE_VERIFY_CHEAP_MIN_INLIERS = env.int("ASTROLOC_LOCALIZE_VERIFY_CHEAP_MIN_INLIERS", default=6)
 # Decoded stored features kept per worker process (database images; ~70-150 kB each).
 ASTROLOC_FEATURES_CACHE_TILES = env.int("ASTROLOC_FEATURES_CACHE_TILES", default=2048)
 # Candidates kept in the job result for review (R@10 70 % on `bench` with the prior).

@@ -259,7 +259,7 @@ def cascade_table(job, positives: dict[str, set[int]]) -> list[str]:
     ranks = [o["published_rank"] for o in outcomes if "published_rank" in o]
     verified = [sum(1 for o in o_["cascade"] if "accepted" in o) for o_ in outcomes if "cascade" in o_]
     out += ["", "| budget (candidates) | published (rank < budget) |", "|---:|---:|"]
-    out += [f"| {b} | {_pct(sum(r < b for r in ranks) / n)} |" for b in (3, 5, 10, 20, 30)]
+    out += [f"| {b} | {_pct(sum(r < b for r in ranks) / n)} |" for b in (3, 5, 10, 20, 30, 50, 100)]
     if verified:
         out.append(f"\nFull verifications per photo: median {statistics.median(verified):.0f}, max {max(verified)}.")
     return out
@@ -368,7 +368,8 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=VAR / "synth")
     parser.add_argument("--database", default="bench_astroloc_e2e")
     parser.add_argument("--iterations", type=int, default=100, help="training iterations (the demo: 300)")
-    parser.add_argument("--fresh-localize", action="store_true", help="redo the localize jobs")
+    parser.add_argument("--fresh-localize", nargs="?", const="all", choices=("all", "cascade"), default=None,
+                        help="redo the localize jobs (all, or only the new default's)")
     parser.add_argument("--photos", type=int, default=50, help="test photos localized (every n-th of the 200)")
     parser.add_argument("--no-prior", action="store_true", help="also the new default without a prior (FAISS)")
     args = parser.parse_args()
@@ -408,7 +409,9 @@ def main() -> int:
         pks = [p.pk for p in photos]
         runs = [(True, name, verify) for name, verify in RULES.items()]
         runs += [(False, "new default (cascade)", {})] if args.no_prior else []
-        jobs = {(use, name): stage_localize(pks, use, verify, version.pk, args.fresh_localize)
+        jobs = {(use, name): stage_localize(pks, use, verify, version.pk,
+                                            args.fresh_localize == "all" or (args.fresh_localize == "cascade"
+                                                                             and not verify))
                 for use, name, verify in runs}
         older = find_localize(pks, True, None, version.pk)
         if older is not None:

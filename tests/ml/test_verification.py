@@ -2,12 +2,14 @@
 overlapping database images keeps each point once, and the cascade finds the right candidate among wrong ones."""
 
 import numpy as np
+import pytest
 
 from ml.geo import polygon_iou
 from ml.matching.checks import CheckConfig
 from ml.verification import (
     CascadeConfig,
     PhotoQuery,
+    SearchBounds,
     VerifyConfig,
     decode_features,
     encode_features,
@@ -80,3 +82,14 @@ def test_cascade_within_a_budget_that_misses_the_right_candidate_publishes_nothi
                                    cascade=CascadeConfig(budget_candidates=3, cheap_min_inliers=cheap))
         assert result.best is None and len(result.outcomes) == 3
         assert result.reason()
+
+
+def test_candidate_bounds_reach_as_far_as_a_footprint_meeting_the_image():
+    image = (30.0, 20.0, 30.7, 20.7)  # ~78 km, a zoom 11 database image
+    plain = SearchBounds.around_tile(image, 2020, "t")
+    wide = SearchBounds.around_tile(image, 2020, "t", footprint_reach_km=180.0)
+    assert plain.years == (2020,) and plain.radius_km == pytest.approx(2 * 0.5 * 103.5, rel=0.05)
+    assert wide.radius_km == pytest.approx(plain.radius_km / 2 + 180.0, rel=1e-6)
+    assert SearchBounds.around_tile(image, 2020, "t", footprint_reach_km=5.0).radius_km == plain.radius_km
+    photo = PhotoQuery(np.zeros((200, 300, 3), np.uint8), 50.0, 400.0, 0.0)
+    assert photo.reach_km() == pytest.approx(0.5 * 288.0 * np.hypot(1, 2 / 3), rel=1e-3)
