@@ -97,14 +97,12 @@ class StoredFeatures:
         self.matcher_key = matcher_key
         self._cache: OrderedDict[str, TileFeatures] = OrderedDict()
         self._cache_tiles = int(cache_tiles or settings.ASTROLOC_FEATURES_CACHE_TILES)
-        self.reads = 0
 
     def available(self, records: Sequence[TileRecord]) -> dict[str, TileFeatures]:
         """The stored features of those ``records`` that have them."""
         out = {r.tile_id: self._cache[r.tile_id] for r in records if r.tile_id in self._cache}
         todo = [int(r.tile_id) for r in records if r.tile_id not in out]
         if todo:
-            self.reads += 1
             for tid, blob in tile_features_data(tile_ids=todo, matcher_key=self.matcher_key).items():
                 out[str(tid)] = decode_features(blob)
         for r in records:

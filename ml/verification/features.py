@@ -50,7 +50,8 @@ __all__ = [
 #: Bumped when the stored layout or the quantisation changes: old rows then no longer match the key.
 FEATURE_FORMAT = 1
 #: Float descriptors (RootSIFT lies in [0, 1]) are stored as uint8 at this scale: a quarter of the bytes,
-#: and a rounding error (<= 0.002 per dimension) far below the distance margins of the ratio test.
+#: and a rounding error (<= 0.002 per dimension) far below the distance margins of the ratio test. Bump
+#: FEATURE_FORMAT too when a matcher's ``extract`` changes without a change of its options: the key then changes.
 DESCRIPTOR_SCALE = 255.0
 
 
@@ -114,8 +115,10 @@ def extract_tile_features(matcher: BaseMatcher, image: np.ndarray) -> TileFeatur
         return TileFeatures(np.zeros((0, 2), np.float32), np.zeros((0, 128), np.uint8), size)
     if desc.dtype == np.uint8:
         return TileFeatures(kp, desc, size, None)
-    quantised = np.clip(np.rint(desc * DESCRIPTOR_SCALE), 0, 255).astype(np.uint8)
-    return TileFeatures(kp, quantised, size)
+    # RootSIFT lies in [0, 1]; a matcher with larger float descriptors gets its own scale (stored with them).
+    scale = DESCRIPTOR_SCALE / max(1.0, float(np.abs(desc).max()))
+    quantised = np.clip(np.rint(desc * scale), 0, 255).astype(np.uint8)
+    return TileFeatures(kp, quantised, size, scale)
 
 
 def encode_features(features: TileFeatures) -> bytes:

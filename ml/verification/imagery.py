@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ml.geo import Bounds, pixel_to_lonlat
+from ml.geo import Bounds
 from ml.matching.base import BaseMatcher
 from ml.matching.geometry import GeoImage, mercator_bounds
 from ml.verification.features import FeatureSource, TileRecord, matcher_features
@@ -40,9 +40,6 @@ class GeoFeatures:
         """The frame as a GeoImage for the geometric checks (they need its size and bounds, not pixels)."""
         return GeoImage(np.zeros((self.size[1], self.size[0], 0), np.uint8), self.bounds_mercator, self.zoom,
                         self.year, self.tiles)
-
-    def pixel_to_lonlat(self, col, row):
-        return pixel_to_lonlat(self.bounds_mercator, self.size, col, row)
 
     def within(self, matcher: BaseMatcher, polygon: np.ndarray) -> Any:
         """The matcher's features of the keypoints inside a convex polygon (frame px, clockwise on screen)."""
@@ -93,9 +90,6 @@ class TileImagery:
             width = self.source.tile_features([rec])[rec.tile_id].size[0]
             self._res[zoom] = (b[2] - b[0]) / width
         return self._res[zoom]
-
-    def tile(self, tile_id: str) -> TileRecord | None:
-        return next((r for r in self.records if r.tile_id == tile_id), None)
 
     def features(self, bounds_lonlat: Bounds, zoom: int, year: int | None) -> GeoFeatures | None:
         """Features of the area (clipped to what is covered) at ``zoom`` and ``year``; None if nothing covers it."""
