@@ -7,7 +7,6 @@ outcome into the job result's rows. Nothing here extracts features of a database
 
 from __future__ import annotations
 
-from dataclasses import fields
 from typing import Any
 
 from django.conf import settings
@@ -31,25 +30,25 @@ class LocalizeInputError(JobInputError):
 
 
 def cascade_config(overrides: dict[str, Any] | None = None) -> CascadeConfig:
-    """The cascade from the ``ASTROLOC_LOCALIZE_VERIFY_*`` settings, with the job's ``verify`` overrides."""
-    cheap = settings.ASTROLOC_LOCALIZE_VERIFY_CHEAP_MIN_INLIERS
-    base = {"budget_candidates": settings.ASTROLOC_LOCALIZE_VERIFY_BUDGET_CANDIDATES,
-            "budget_seconds": settings.ASTROLOC_LOCALIZE_VERIFY_BUDGET_SECONDS,
-            "cheap_min_inliers": cheap or None}
+    """The cascade from the ``ASTROLOC_LOCALIZE_VERIFY_*`` settings, with the job's ``verify`` overrides
+    (``cheap_min_inliers`` 0 or null: no cheap test)."""
+    values: dict[str, Any] = {"budget_candidates": settings.ASTROLOC_LOCALIZE_VERIFY_BUDGET_CANDIDATES,
+                              "budget_seconds": settings.ASTROLOC_LOCALIZE_VERIFY_BUDGET_SECONDS,
+                              "cheap_min_inliers": settings.ASTROLOC_LOCALIZE_VERIFY_CHEAP_MIN_INLIERS}
     overrides = dict(overrides or {})
-    known = {f.name for f in fields(CascadeConfig)}
-    unknown = sorted(set(overrides) - known)
+    unknown = sorted(set(overrides) - set(values))
     if unknown:
-        raise LocalizeInputError(f"unknown verify keys {unknown}; valid keys: {sorted(known)}")
+        raise LocalizeInputError(f"unknown verify keys {unknown}; valid keys: {sorted(values)}")
+    values |= overrides
     try:
-        merged = base | {k: (None if k == "cheap_min_inliers" and not v else (float(v) if k == "budget_seconds"
-                                                                            else int(v)))
-                         for k, v in overrides.items()}
+        config = CascadeConfig(budget_candidates=int(values["budget_candidates"]),
+                               budget_seconds=float(values["budget_seconds"]),
+                               cheap_min_inliers=int(values["cheap_min_inliers"] or 0) or None)
     except (TypeError, ValueError) as exc:
         raise LocalizeInputError(f"verify settings must be numbers, got {overrides!r}") from exc
-    if merged["budget_candidates"] < 1 or merged["budget_seconds"] <= 0:
-        raise LocalizeInputError(f"verify budgets must be positive, got {merged}")
-    return CascadeConfig(**merged)
+    if config.budget_candidates < 1 or config.budget_seconds <= 0:
+        raise LocalizeInputError(f"verify budgets must be positive, got {overrides!r}")
+    return config
 
 
 def _search_margin_km(bounds: SearchBounds, photo: PhotoQuery) -> float:

@@ -35,6 +35,9 @@ from ml.verification.verify import Verification, VerifyConfig, footprint_px, que
 __all__ = ["CandidateOutcome", "CascadeConfig", "CascadeResult", "verify_candidates"]
 
 
+BELOW_GATE = "below the cheap test's gate"
+
+
 @dataclass(frozen=True)
 class CascadeConfig:
     """Per-photo budget and the cheap test's gate (defaults: see docs/localization.md for the measurements)."""
@@ -70,15 +73,15 @@ class CascadeResult:
         return [(o.rank, o.verification) for o in self.outcomes if o.verification and o.verification.accepted]
 
     def reason(self) -> str:
-        """Why nothing was published: each verified candidate's reason, then how many failed the cheap test."""
+        """Why nothing was published: each verified candidate's reason, each skipped one's note, then how many
+        stayed below the cheap test's gate."""
         parts = [f"tile {o.tile.tile_id}: {o.verification.reason}" for o in self.outcomes
                  if o.verification is not None and not o.verification.accepted]
         parts += [f"tile {o.tile.tile_id}: {o.note}" for o in self.outcomes
-                  if o.verification is None and o.note and "cheap" not in o.note]
-        cheap = [o for o in self.outcomes if o.verification is None and o.cheap_inliers is not None]
-        if cheap:
-            parts.append(f"{len(cheap)} more candidates failed the cheap test (best "
-                         f"{max(o.cheap_inliers or 0 for o in cheap)} inliers)")
+                  if o.verification is None and o.note and o.note != BELOW_GATE]
+        below = [o.cheap_inliers or 0 for o in self.outcomes if o.note == BELOW_GATE]
+        if below:
+            parts.append(f"{len(below)} candidates below the cheap test's gate (best {max(below)} inliers)")
         return "; ".join(parts) or "no candidate"
 
 
@@ -146,8 +149,7 @@ def verify_candidates(
             except MissingFeaturesError as exc:
                 outcomes[rank] = CandidateOutcome(rank, tile, note=str(exc))
                 continue
-            outcomes[rank] = CandidateOutcome(rank, tile, n, note="below the cheap test's gate"
-                                              if n < cascade.cheap_min_inliers else "")
+            outcomes[rank] = CandidateOutcome(rank, tile, n, note=BELOW_GATE if n < cascade.cheap_min_inliers else "")
             if n >= cascade.cheap_min_inliers:
                 scored.append((n, rank, tile))
         order = [(rank, tile) for _, rank, tile in sorted(scored, key=lambda t: (-t[0], t[1]))]
