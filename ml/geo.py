@@ -23,6 +23,8 @@ ORIGIN_SHIFT_M = math.pi * WEB_MERCATOR_RADIUS_M
 MAX_MERCATOR_LAT = 85.0511287798066
 #: Mean Earth radius used for distances and camera geometry, in km (IUGG mean radius).
 EARTH_RADIUS_KM = 6371.0088
+#: Ground length of one degree of latitude (and of longitude at the equator) on that sphere, in km.
+KM_PER_DEGREE = EARTH_RADIUS_KM * math.pi / 180.0
 #: Side of a standard XYZ tile in pixels.
 TILE_PX = 256
 

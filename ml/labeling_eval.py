@@ -25,11 +25,12 @@ import cv2
 import numpy as np
 
 from ml.geo import LonLat, haversine_km, polygon_iou
-from ml.labeling import LabelConfig, PhotoInput, TileMosaicProvider, default_check_config, label_photo
+from ml.labeling import WEAK_LABEL_UNCERTAINTY_KM, PhotoInput, label_photo, synth_tile_records
 from ml.matching.calibration import CALIBRATION_PATH, load_calibration
 from ml.matching.registry import create_matcher
 from ml.synth.loader import SynthDataset, SynthPhoto, load_synth
 from ml.synth.photos import weak_label
+from ml.verification import ComputedFeatures, TileImagery, VerifyConfig, default_check_config
 
 __all__ = ["evaluate", "fit_threshold", "main"]
 
@@ -69,11 +70,13 @@ def split_photos(ds: SynthDataset, split: str, *, sigma_deg: float = 1.0, seed: 
 _WORKER: dict = {}
 
 
-def _init_worker(data: Path, cfg: LabelConfig) -> None:
+def _init_worker(data: Path, cfg: VerifyConfig) -> None:
     cv2.setNumThreads(1)
     ds = load_synth(data)
-    _WORKER.update(provider=TileMosaicProvider.from_synth(ds), cfg=cfg,
-                   matcher=create_matcher(cfg.matcher, **dict(cfg.matcher_options)))
+    matcher = create_matcher(cfg.matcher, **dict(cfg.matcher_options))
+    # Database-image features are extracted on first use and kept (the platform stores them at embed time).
+    _WORKER.update(imagery=TileImagery(synth_tile_records(ds), ComputedFeatures(matcher), matcher), cfg=cfg,
+                   matcher=matcher)
 
 
 def _label_one(job: tuple[SynthPhoto, LonLat, float, float]) -> dict:
@@ -81,14 +84,15 @@ def _label_one(job: tuple[SynthPhoto, LonLat, float, float]) -> dict:
     image = cv2.cvtColor(cv2.imread(str(p.path)), cv2.COLOR_BGR2RGB)
     inp = PhotoInput(image, weak, uncertainty_km, p.focal_length_mm, p.altitude_km, p.tilt_deg, p.photo_id)
     cpu = time.process_time()
-    result = label_photo(inp, _WORKER["provider"], config=_WORKER["cfg"], matcher=_WORKER["matcher"])
+    result = label_photo(inp, _WORKER["imagery"], config=_WORKER["cfg"], matcher=_WORKER["matcher"])
     # CPU seconds too: on a shared machine the wall time mostly measures the other users.
     return _row(p, weak, result, iou_min) | {"cpu_seconds": time.process_time() - cpu}
 
 
-def evaluate(data: Path, *, config: LabelConfig | None = None, limit: int | None = None, offset: int = 0,
+def evaluate(data: Path, *, config: VerifyConfig | None = None, limit: int | None = None, offset: int = 0,
              split: str = "train",
-             uncertainty_km: float = 300.0, iou_min: float = 0.5, workers: int = 1, sink: Path | None = None,
+             uncertainty_km: float = WEAK_LABEL_UNCERTAINTY_KM, iou_min: float = 0.5, workers: int = 1,
+             sink: Path | None = None,
              log=print) -> list[dict]:
     """Label every photo of ``split`` (see :func:`split_photos`) of the dataset at ``data``; one row per photo.
 
@@ -97,7 +101,7 @@ def evaluate(data: Path, *, config: LabelConfig | None = None, limit: int | None
     what it did (``--report`` prints the tables from such a file).
     """
     ds = load_synth(data)
-    cfg = config or LabelConfig()
+    cfg = config or VerifyConfig()
     jobs = [(p, weak, uncertainty_km, iou_min) for p, weak in split_photos(ds, split)][offset:][:limit]
     rows: list[dict] = []
     out = sink.open("a") if sink else None
@@ -217,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, required=True, help="a generated synthetic dataset")
     parser.add_argument("--limit", type=int, default=None, help="only the first N photos of each split")
     parser.add_argument("--offset", type=int, default=0, help="skip the first N photos (to split a run in shards)")
-    parser.add_argument("--uncertainty-km", type=float, default=300.0)
+    parser.add_argument("--uncertainty-km", type=float, default=WEAK_LABEL_UNCERTAINTY_KM)
     parser.add_argument("--calibrate", action="store_true",
                         help="fit and store the inlier threshold on the calibration split (val + test) first")
     parser.add_argument("--target-precision", type=float, default=0.98)
@@ -234,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.report:
         print_report(list(_read_rows(args.report).values()))
         return 0
-    cfg = LabelConfig()
+    cfg = VerifyConfig()
     matcher_name = create_matcher(cfg.matcher, **dict(cfg.matcher_options)).name
     if args.calibrate:
         loose = replace(default_check_config(matcher_name), min_inliers=cfg.coarse_min_inliers)

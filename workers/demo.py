@@ -37,6 +37,7 @@ from apps.core.models import Job  # noqa: E402
 from apps.core.services import job_enqueue  # noqa: E402
 from apps.footprints.models import Footprint  # noqa: E402
 from apps.imagery.models import SatelliteTile  # noqa: E402
+from apps.imagery.selectors import tiles_without_features  # noqa: E402
 from apps.imagery.services import TilingParameters, mosaic_ingest  # noqa: E402
 from apps.models_registry.models import ModelVersion  # noqa: E402
 from apps.models_registry.selectors import model_version_active, tiles_without_embeddings  # noqa: E402
@@ -48,6 +49,7 @@ from ml.progress import format_seconds  # noqa: E402
 from ml.synth.config import get_preset  # noqa: E402
 from ml.synth.generate import generate  # noqa: E402
 from ml.train import Throughput, TrainConfig, measure_throughput  # noqa: E402
+from workers.runtime import localize_matcher  # noqa: E402
 from workers.train import train_config  # noqa: E402
 
 DEMO_BATCH_NAME = "Synthetic Earth demo photos"
@@ -246,9 +248,11 @@ def stage_train(speed: Throughput | None, train_seconds: float) -> None:
 
 
 def stage_embed() -> None:
-    """Embed every tile at 4 rotations with the active model (pgvector rows, HNSW + FAISS indexes)."""
+    """Embed every tile at 4 rotations with the active model (pgvector rows, HNSW + FAISS indexes) and store
+    every tile's local features for verification."""
     version = model_version_active()
-    if version is None or not tiles_without_embeddings(model_version=version).exists():
+    if version is None or not (tiles_without_embeddings(model_version=version).exists()
+                               or tiles_without_features(matcher_key=localize_matcher()[1]).exists()):
         follow(None, "embed tiles", skipped="already done" if version else "skipped: no active model")
         return
     follow(job_enqueue(kind=JobKind.EMBED, parameters={"model_version_id": version.pk}), "embed tiles")

@@ -1,11 +1,16 @@
-"""The `embed` job: describe every satellite tile at 4 rotations under one model version, and index them.
+"""The `embed` job: describe every satellite tile at 4 rotations under one model version, and index them; and
+extract every tile's local features for the verification matcher (stored once, read by every localization).
 
 Thin glue: tiles still missing for the version come from the registry's selector and are cut into chunks of
 ``ASTROLOC_EMBED_CHUNK_TILES`` that any worker on the queue may run (``workers.chunks``); within a chunk,
 batches of ``ASTROLOC_EMBED_BATCH_TILES`` tiles are embedded by ``ml.embed`` (bf16 autocast on GPU, float32
 on CPU) and written with one COPY each, so a redelivered chunk resumes after the last batch it committed and
-a re-run adds nothing. Then the version's pgvector HNSW index is built and a FAISS index file plus a float32 descriptor
-file (for the exact re-rank) are written to Django storage under ``indexes/v<id>/``.
+a re-run adds nothing. Tiles without stored local features under the localization matcher
+(``ASTROLOC_LOCALIZE_MATCHER``, versioned by ``ml.verification.feature_key``, pinned for the job) are in the
+same chunks: their features (``ml.verification.extract_tile_features``) commit in the same transaction as the
+batch's embeddings, so a killed chunk resumes after its last batch either way. Then the version's pgvector
+HNSW index is built and a FAISS index file plus a float32 descriptor file (for the exact re-rank) are written
+to Django storage under ``indexes/v<id>/``.
 """
 
 from __future__ import annotations
@@ -26,42 +31,26 @@ from django.core.files.storage import default_storage
 from apps.core.constants import JobKind
 from apps.core.models import JobChunk
 from apps.imagery.models import SatelliteTile
+from apps.imagery.selectors import tiles_without_features
+from apps.imagery.services import tile_features_save
 from apps.models_registry.models import ROTATIONS, ModelVersion, TileEmbedding
 from apps.models_registry.selectors import tile_embedding_rows, tiles_without_embeddings
 from apps.models_registry.services import embedding_index_create, tile_embeddings_copy
 from ml.embed import embed_files
 from ml.index import TileIndex
-from ml.models import load_model
 from ml.progress import RateMeter
+from ml.verification import encode_features, extract_tile_features, read_rgb
 from workers.chunks import ChunkContext, register_chunked, run_chunked
 from workers.jobs import JobContext, job_seconds, run_job
+from workers.runtime import index_files, load_version_model, localize_matcher, storage_local_path
 
-__all__ = ["embed_chunk", "embed_finish", "embed_job", "embed_tiles", "index_files", "load_version_model",
-           "storage_local_path"]
+__all__ = ["embed_chunk", "embed_finish", "embed_job", "embed_tiles"]
 
 logger = logging.getLogger(__name__)
 
 QUARTER_TURNS = tuple(r // 90 for r in ROTATIONS)
-# Tiles embedded between two progress reports: 64 tiles x 4 rotations take a few seconds on a 2-core CPU.
+# Tiles embedded and described between two progress reports: a few seconds of work on a 2-core CPU.
 REPORT_TILES = 64
-
-
-def index_files(model_version_id: int) -> dict[str, str]:
-    """Storage names of a version's FAISS index, float32 descriptors [N, 4, D] and their tile ids [N]."""
-    base = f"indexes/v{int(model_version_id)}"
-    return {"faiss": f"{base}/tiles.faiss", "descriptors": f"{base}/descriptors.npy",
-            "tile_ids": f"{base}/tile_ids.npy"}
-
-
-def storage_local_path(name: str) -> Path:
-    """A local path for a stored file (the file itself on filesystem storage, else a downloaded copy)."""
-    try:
-        return Path(default_storage.path(name))
-    except NotImplementedError:
-        tmp = Path(tempfile.mkdtemp(prefix="astroloc-")) / Path(name).name
-        with default_storage.open(name, "rb") as src, tmp.open("wb") as dst:
-            dst.write(src.read())
-        return tmp
 
 
 def _store(name: str, local: Path) -> None:
@@ -73,68 +62,81 @@ def _store(name: str, local: Path) -> None:
         raise RuntimeError(f"storage saved {name} as {saved}: another writer raced this embed job")
 
 
-_MODELS: dict[tuple[int, str], Any] = {}
-
-
-def load_version_model(model_version: ModelVersion):
-    """The version's model, loaded once per worker process (after the fork) and kept for its next chunks."""
-    if not model_version.checkpoint:
-        raise ValueError(f"model version {model_version.pk} ({model_version.name}) has no checkpoint file: "
-                         "upload one (or train it) before embedding")
-    key = (int(model_version.pk), model_version.checkpoint.name)
-    if key in _MODELS:
-        return _MODELS[key]
-    model = load_model(storage_local_path(model_version.checkpoint.name))
-    if model.desc_dim != model_version.embedding_dim:
-        raise ValueError(f"checkpoint of model version {model_version.pk} gives {model.desc_dim}-D descriptors "
-                         f"but the version says {model_version.embedding_dim}")
-    _MODELS.clear()  # one version at a time per process: a GPU holds the model it serves, not every past one
-    _MODELS[key] = model
-    return model
-
-
 def embed_tiles(ctx: JobContext) -> dict[str, Any]:
-    """Job body: the tiles still missing for the version, cut into chunks spread over the workers."""
+    """Job body: the tiles still missing embeddings for the version or features for the matcher, in chunks."""
     model_version = ModelVersion.objects.get(pk=int(ctx.parameters["model_version_id"]))
-    todo = list(tiles_without_embeddings(model_version=model_version).values_list("pk", flat=True))
-    if todo:
+    _, key = localize_matcher()
+    to_embed = set(tiles_without_embeddings(model_version=model_version).values_list("pk", flat=True))
+    if to_embed:
         load_version_model(model_version)  # a missing or mismatched checkpoint fails the job before any chunk
-    if ctx.partial.get("model_version_id") != model_version.pk:
-        ctx.partial["model_version_id"] = model_version.pk
-        ctx.save_partial(0.0, f"{len(todo)} tiles to embed")
+    todo = sorted(to_embed | set(tiles_without_features(matcher_key=key).values_list("pk", flat=True)))
+    if ctx.partial.get("model_version_id") != model_version.pk or ctx.partial.get("matcher_key") != key:
+        ctx.partial.update(model_version_id=model_version.pk, matcher_key=key)
+        ctx.save_partial(0.0, f"{len(to_embed)} tiles to embed, {len(todo)} to describe or embed")
     return run_chunked(ctx, kind=JobKind.EMBED, items=todo, size=settings.ASTROLOC_EMBED_CHUNK_TILES)
 
 
+def _features_rows(tiles: list[tuple[int, str]]) -> list[tuple[int, int, bytes]]:
+    matcher, _ = localize_matcher()
+    rows = []
+    for pk, image in tiles:
+        features = extract_tile_features(matcher, read_rgb(storage_local_path(image)))
+        rows.append((pk, len(features.keypoints), encode_features(features)))
+    return rows
+
+
+def _write_batch(model_version: ModelVersion, key: str, embed_ids: list[int], vectors, features) -> None:
+    if embed_ids:
+        tile_embeddings_copy(model_version=model_version, tile_ids=embed_ids, vectors=vectors)
+    if features:
+        tile_features_save(matcher_key=key, rows=features)
+
+
 def embed_chunk(ctx: ChunkContext) -> dict[str, Any]:
-    """Chunk body: embed the chunk's tiles still without rows, one COPY per batch of tiles."""
+    """Chunk body: embed the chunk's tiles still without rows and describe those without features, one
+    transaction per batch of tiles."""
     model_version = ModelVersion.objects.get(pk=int(ctx.pinned["model_version_id"]))
-    todo = list(tiles_without_embeddings(model_version=model_version).filter(pk__in=ctx.items)
-                .values_list("pk", "image"))
+    key = ctx.pinned["matcher_key"]
+    if localize_matcher()[1] != key:
+        raise ValueError(f"this worker's ASTROLOC_LOCALIZE_MATCHER gives features {localize_matcher()[1]}, the job "
+                         f"pinned {key}: configure every worker alike")
+    to_embed = set(tiles_without_embeddings(model_version=model_version).filter(pk__in=ctx.items)
+                   .values_list("pk", flat=True))
+    to_describe = set(tiles_without_features(matcher_key=key).filter(pk__in=ctx.items).values_list("pk", flat=True))
+    todo = list(SatelliteTile.objects.filter(pk__in=to_embed | to_describe).order_by("pk").values_list("pk", "image"))
     done = ctx.chunk.size - len(todo)
     written = int(ctx.result.get("rows_written", 0))
+    described = int(ctx.result.get("tiles_described", 0))
     seconds = float(ctx.result.get("seconds_embed", 0.0))
-    if todo:
-        model = load_version_model(model_version)
-        batch = max(1, int(settings.ASTROLOC_EMBED_BATCH_TILES))
-        meter = RateMeter(start_count=done)
-        for start in range(0, len(todo), batch):
-            part = todo[start:start + batch]
+    seconds_features = float(ctx.result.get("seconds_features", 0.0))
+    batch = max(1, int(settings.ASTROLOC_EMBED_BATCH_TILES))
+    meter = RateMeter(start_count=done)
+    for start in range(0, len(todo), batch):
+        part = todo[start:start + batch]
+        embed_part = [(pk, image) for pk, image in part if pk in to_embed]
+        vectors, features = [], []
+        for sub in range(0, len(part), REPORT_TILES):  # a progress line every few seconds, one commit per batch
+            piece = part[sub:sub + REPORT_TILES]
             t0 = time.monotonic()
-            parts = []
-            for sub in range(0, len(part), REPORT_TILES):  # a line every few seconds, one COPY per batch
-                paths = [storage_local_path(image) for _, image in part[sub:sub + REPORT_TILES]]
-                parts.append(embed_files(model, paths, rotations=QUARTER_TURNS, batch_size=64))
-                embedded = done + sub + len(paths)
-                ctx.report(f"chunk {ctx.chunk.index}: {meter.line(embedded, ctx.chunk.size, 'tiles')} embedded")
-            desc = np.concatenate(parts)
-            seconds += time.monotonic() - t0
-            done += len(part)
-            written += len(part) * len(ROTATIONS)
-            ctx.result.update(rows_written=written, seconds_embed=round(seconds, 3))
-            ctx.commit(done, partial(tile_embeddings_copy, model_version=model_version,
-                                     tile_ids=[pk for pk, _ in part], vectors=desc),
-                       f"chunk {ctx.chunk.index}: {meter.line(done, ctx.chunk.size, 'tiles')} embedded")
-    return {"rows_written": written, "seconds_embed": round(seconds, 3)}
+            paths = [storage_local_path(image) for pk, image in piece if pk in to_embed]
+            if paths:
+                vectors.append(embed_files(load_version_model(model_version), paths, rotations=QUARTER_TURNS,
+                                           batch_size=64))
+            t1 = time.monotonic()
+            features += _features_rows([(pk, image) for pk, image in piece if pk in to_describe])
+            seconds += t1 - t0
+            seconds_features += time.monotonic() - t1
+            ctx.report(f"chunk {ctx.chunk.index}: {meter.line(done + sub + len(piece), ctx.chunk.size, 'tiles')}")
+        done += len(part)
+        written += len(embed_part) * len(ROTATIONS)
+        described += len(features)
+        ctx.result.update(rows_written=written, tiles_described=described, seconds_embed=round(seconds, 3),
+                          seconds_features=round(seconds_features, 3))
+        desc = np.concatenate(vectors) if vectors else None
+        ctx.commit(done, partial(_write_batch, model_version, key, [pk for pk, _ in embed_part], desc, features),
+                   f"chunk {ctx.chunk.index}: {meter.line(done, ctx.chunk.size, 'tiles')} embedded or described")
+    return {"rows_written": written, "tiles_described": described, "seconds_embed": round(seconds, 3),
+            "seconds_features": round(seconds_features, 3)}
 
 
 def embed_finish(ctx: JobContext, chunks: list[JobChunk]) -> dict[str, Any]:
@@ -151,14 +153,17 @@ def embed_finish(ctx: JobContext, chunks: list[JobChunk]) -> dict[str, Any]:
     result = {
         "model_version_id": model_version.pk,
         "tiles": SatelliteTile.objects.count(),
-        "tiles_embedded_now": sum(c.size for c in chunks),
+        "tiles_embedded_now": sum(int(c.result.get("rows_written", 0)) for c in chunks) // len(ROTATIONS),
         "rows_written": sum(int(c.result.get("rows_written", 0)) for c in chunks),
+        "tiles_described": sum(int(c.result.get("tiles_described", 0)) for c in chunks),
+        "matcher_key": ctx.partial["matcher_key"],
         "chunks": len(chunks),
         "vectors": n_vectors,
         "hnsw_index": hnsw,
         "faiss_index": index_files(model_version.pk)["faiss"],
         "faiss_kind": kind,
         "seconds": {"embed": round(sum(float(c.result.get("seconds_embed", 0.0)) for c in chunks), 3),
+                    "features": round(sum(float(c.result.get("seconds_features", 0.0)) for c in chunks), 3),
                     "hnsw": round(seconds_hnsw, 3), "faiss": round(seconds_faiss, 3),
                     "total": job_seconds(ctx.job_id)},
     }

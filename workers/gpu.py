@@ -4,7 +4,7 @@ One Celery worker process per GPU (``platform/scripts/services.sh`` starts them 
 set to one device each, solo pool), so every process owns one device and the model and FAISS index it loads
 stay on it. Loading happens after the fork (CUDA does not survive one) and at most once per model version:
 ``preload_active`` runs when a worker is ready (solo pool) or a pool child starts (prefork), and every
-localize chunk asks ``workers.localize.runtime_for`` for its job's pinned version, which reloads only when
+localize chunk asks ``workers.runtime.runtime_for`` for its job's pinned version, which reloads only when
 the version (or its index files) changed, e.g. after ``activate``. With no GPU, the same code runs on CPU.
 
     python -m workers.gpu count     # GPUs this machine has (nvidia-smi, else torch); 0 means CPU fallback
@@ -49,7 +49,7 @@ def preload_active():
     Returns the runtime so callers (and tests) can see whether it was reused or reloaded.
     """
     from apps.models_registry.selectors import model_version_active
-    from workers.localize import runtime_for
+    from workers.runtime import runtime_for
 
     version = model_version_active()
     if version is None:

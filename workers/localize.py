@@ -2,14 +2,17 @@
 
 Parameters: ``{"photo_ids": [...]}`` (Photo primary keys, or NASA photo ids as strings), ``{"batch_id": N}``,
 or nothing (every photo without a current footprint); optional ``"bbox": [lon_min, lat_min, lon_max,
-lat_max]`` (a user region replacing the metadata prior; lon_min > lon_max crosses the antimeridian) and
-``"use_prior": false`` (global FAISS search).
+lat_max]`` (a user region replacing the metadata prior; lon_min > lon_max crosses the antimeridian),
+``"use_prior": false`` (global FAISS search) and ``"verify": {...}`` (the cascade's budget for this job:
+``budget_candidates``, ``budget_seconds``, ``cheap_min_inliers``; 0 turns the cheap test off).
 
 The ACTIVE model version at the job's start is recorded in the partial result and used for the whole job,
 every chunk and a resumed attempt included, so one photo never mixes versions. The photos are cut into
 chunks of ``ASTROLOC_LOCALIZE_CHUNK_PHOTOS`` that any worker on the queue may run (``workers.chunks``).
-Each worker process keeps one ``RetrievalRuntime`` (model, FAISS index, descriptors), loaded lazily on
-first use (after the fork) and reloaded when the job's version or its index files change.
+Each worker process keeps one ``LocalizeRuntime`` (``workers.runtime``: model, FAISS index, descriptors,
+matcher and stored features), loaded lazily on first use (after the fork) and reloaded when the job's
+version or its index files change. Per photo: ``workers.retrieval`` (prior, candidates, re-rank) ->
+``workers.verify`` (the cascade of ``ml.verification`` against stored features) -> publish or review.
 """
 
 from __future__ import annotations
@@ -19,88 +22,43 @@ import time
 from functools import partial
 from typing import Any
 
-import numpy as np
 from celery import shared_task
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Q
 
 from apps.core.constants import JobKind
 from apps.core.geo import bbox_geometry
 from apps.core.models import JobChunk
-from apps.footprints.services import retrieval_footprint_record
+from apps.footprints.constants import FootprintSource
+from apps.footprints.services import footprint_publish
 from apps.models_registry.models import ModelVersion
 from apps.models_registry.selectors import model_version_active
 from apps.photos.constants import PhotoStatus
 from apps.photos.models import Photo
 from apps.photos.selectors import photos_awaiting_footprint
 from apps.photos.services import photo_mark_in_progress, photo_mark_unresolved, photo_status_restore
-from ml.index import TileIndex
-from ml.matching.registry import create_matcher
 from ml.progress import RateMeter
+from ml.verification import CascadeConfig, PhotoQuery, read_rgb
 from workers.chunks import ChunkContext, register_chunked, run_chunked
-from workers.embed import index_files, load_version_model, storage_local_path
 from workers.jobs import JobContext, job_seconds, run_job
-from workers.retrieval import (
-    RetrievalRuntime,
-    candidates_as_dicts,
-    photo_image_path,
-    photo_prior,
-    read_rgb,
-    retrieve,
-    verified_as_dict,
-    verify,
-)
+from workers.retrieval import candidates_as_dicts, photo_image_path, photo_prior, retrieve
+from workers.runtime import LocalizeRuntime, runtime_for
+from workers.verify import cascade_config, cascade_rows, verify_candidates
 
-__all__ = ["localize_chunk", "localize_finish", "localize_job", "localize_one", "localize_photos", "runtime_for"]
+__all__ = ["localize_chunk", "localize_finish", "localize_job", "localize_one", "localize_photos"]
 
 logger = logging.getLogger(__name__)
-
-_RUNTIME: RetrievalRuntime | None = None
-
-
-def _index_stamp(model_version_id: int) -> float:
-    name = index_files(model_version_id)["descriptors"]
-    if not default_storage.exists(name):
-        return -1.0
-    return default_storage.get_modified_time(name).timestamp()
-
-
-def runtime_for(model_version: ModelVersion) -> RetrievalRuntime:
-    """This process's runtime for ``model_version``: loaded on first use, reloaded on a version/index change."""
-    global _RUNTIME
-    stamp = _index_stamp(model_version.pk)
-    if stamp < 0:
-        raise ValueError(f"model version {model_version.pk} ({model_version.name}) has no tile index: run "
-                         f"`manage.py embed_tiles --model-version {model_version.pk}` first")
-    if _RUNTIME is not None and _RUNTIME.model_version_id == model_version.pk and _RUNTIME.stamp == stamp:
-        return _RUNTIME
-    names = index_files(model_version.pk)
-    descriptors = np.load(storage_local_path(names["descriptors"]), mmap_mode="r")
-    tile_ids = np.load(storage_local_path(names["tile_ids"]))
-    index = TileIndex.load(storage_local_path(names["faiss"])) if default_storage.exists(names["faiss"]) else None
-    _RUNTIME = RetrievalRuntime(
-        model_version_id=model_version.pk,
-        model=load_version_model(model_version),
-        index=index,
-        descriptors=descriptors,
-        tile_row={int(t): i for i, t in enumerate(tile_ids)},
-        matcher=create_matcher(settings.ASTROLOC_LOCALIZE_MATCHER),
-        stamp=stamp,
-    )
-    logger.info("localize runtime loaded: model version %s, %d tiles", model_version.pk, len(tile_ids))
-    return _RUNTIME
-
 
 def localize_one(
     photo: Photo,
     model_version: ModelVersion,
-    runtime: RetrievalRuntime,
+    runtime: LocalizeRuntime,
     *,
     job_id: int | None = None,
     region=None,
     use_prior: bool = True,
+    cascade: CascadeConfig | None = None,
 ) -> dict[str, Any]:
     """Localize one photo and publish the outcome (footprint or review reason); returns a small summary.
 
@@ -109,7 +67,8 @@ def localize_one(
     """
     previous = photo_mark_in_progress(photo=photo, status=PhotoStatus.LOCALIZING)
     try:
-        return _localize_one(photo, model_version, runtime, job_id=job_id, region=region, use_prior=use_prior)
+        return _localize_one(photo, model_version, runtime, job_id=job_id, region=region, use_prior=use_prior,
+                             cascade=cascade or cascade_config())
     except BaseException:
         photo_status_restore(photo=photo, status=previous)
         raise
@@ -118,13 +77,15 @@ def localize_one(
 def _localize_one(
     photo: Photo,
     model_version: ModelVersion,
-    runtime: RetrievalRuntime,
+    runtime: LocalizeRuntime,
     *,
     job_id: int | None,
     region,
     use_prior: bool,
+    cascade: CascadeConfig,
 ) -> dict[str, Any]:
     started = time.perf_counter()
+    cpu = time.process_time()
     keep = settings.ASTROLOC_LOCALIZE_KEEP_CANDIDATES
     prior = photo_prior(photo, region=region) if use_prior or region is not None else None
     retrieval = retrieve(photo, model_version, runtime, prior=prior)
@@ -141,33 +102,31 @@ def _localize_one(
         photo_mark_unresolved(photo=photo, reason=reason)
         return out | {"status": PhotoStatus.NEEDS_REVIEW, "reason": reason, "candidates": [],
                       "seconds": round(time.perf_counter() - started, 3)}
-    image = read_rgb(photo_image_path(photo))
-    verified = []
-    rejections = []
-    for rank, candidate in enumerate(retrieval.candidates[: settings.ASTROLOC_LOCALIZE_VERIFY_TOP]):
-        result = verify(photo, image, candidate, runtime)
-        if result.accepted:
-            verified.append((candidate, result))
-            out.setdefault("verified", []).append(verified_as_dict(rank, candidate, result))
-        else:
-            rejections.append(f"tile {candidate.tile_id}: {result.reason}")
-    if not verified:
-        reason = "no candidate verified geometrically: " + "; ".join(rejections)
+    altitude = photo.altitude_km or settings.ASTROLOC_LOCALIZE_DEFAULT_ALTITUDE_KM
+    query = PhotoQuery(read_rgb(photo_image_path(photo)), photo.focal_length_mm, altitude, photo.tilt_deg,
+                       photo.photo_id)
+    result = verify_candidates(photo, query, retrieval.candidates, runtime, cascade)
+    out |= cascade_rows(result, retrieval.candidates) | {"candidates": candidates_as_dicts(retrieval.candidates, keep)}
+
+    def timed(fields: dict[str, Any]) -> dict[str, Any]:
+        return out | fields | {"seconds": round(time.perf_counter() - started, 3),
+                               "cpu_seconds": round(time.process_time() - cpu, 3)}
+
+    if result.best is None:
+        reason = "no candidate verified geometrically: " + result.reason()
         photo_mark_unresolved(photo=photo, reason=reason)
-        return out | {"status": PhotoStatus.NEEDS_REVIEW, "reason": reason,
-                      "candidates": candidates_as_dicts(retrieval.candidates, keep),
-                      "seconds": round(time.perf_counter() - started, 3)}
-    candidate, result = max(verified, key=lambda cr: cr[1].inliers)
-    matched_tile_id = int(result.matched_tile.tile_id) if result.matched_tile else candidate.tile_id
-    footprint, created = retrieval_footprint_record(
-        photo=photo, corners=result.footprint, confidence=result.confidence, inliers=result.inliers,
-        matched_tile_id=matched_tile_id, matched_rotation=candidate.rotation,
+        return timed({"status": PhotoStatus.NEEDS_REVIEW, "reason": reason})
+    rank, verification = result.best
+    candidate = retrieval.candidates[rank]
+    matched_tile_id = int(verification.matched_tile.tile_id) if verification.matched_tile else candidate.tile_id
+    footprint, created = footprint_publish(
+        photo=photo, corners=verification.footprint, source=FootprintSource.RETRIEVAL,
+        confidence=verification.confidence,
+        inliers=verification.inliers, matched_tile_id=matched_tile_id, matched_rotation=candidate.rotation,
         model_version_id=model_version.pk, job_id=job_id, same_iou=settings.ASTROLOC_LOCALIZE_SAME_IOU,
     )
-    return out | {"status": PhotoStatus.LOCALIZED, "footprint_id": footprint.pk, "created": created,
-                  "inliers": result.inliers, "matched_tile_id": matched_tile_id,
-                  "candidates": candidates_as_dicts(retrieval.candidates, keep),
-                  "seconds": round(time.perf_counter() - started, 3)}
+    return timed({"status": PhotoStatus.LOCALIZED, "footprint_id": footprint.pk, "created": created,
+                  "inliers": verification.inliers, "matched_tile_id": matched_tile_id, "published_rank": rank})
 
 
 def _select_photos(parameters: dict[str, Any]) -> list[int]:
@@ -190,13 +149,14 @@ def localize_photos(ctx: JobContext) -> dict[str, Any]:
         if active is None:
             raise ValueError("no active model version: embed the tiles (`manage.py embed_tiles`) and activate "
                              "a version before localizing")
+        cascade_config(ctx.parameters.get("verify"))  # unusable budgets fail the job before any chunk
         ctx.partial["model_version_id"] = active.pk
         ctx.save_partial(0.0, f"model version {active.pk} pinned for this job")
     return run_chunked(ctx, kind=JobKind.LOCALIZE, items=_select_photos(ctx.parameters),
                        size=settings.ASTROLOC_LOCALIZE_CHUNK_PHOTOS)
 
 
-def _localize_recorded(photo: Photo, model_version: ModelVersion, runtime: RetrievalRuntime,
+def _localize_recorded(photo: Photo, model_version: ModelVersion, runtime: LocalizeRuntime,
                        outcomes: dict[str, Any], **options: Any) -> None:
     """Localize one photo into ``outcomes``; a photo that fails leaves no half-written rows, only its reason."""
     try:
@@ -219,6 +179,7 @@ def localize_chunk(ctx: ChunkContext) -> dict[str, Any]:
     bbox = ctx.parameters.get("bbox")
     region = bbox_geometry(bbox) if bbox else None  # lon_min > lon_max: across the antimeridian
     use_prior = bool(ctx.parameters.get("use_prior", True))
+    cascade = cascade_config(ctx.parameters.get("verify"))
     outcomes: dict[str, Any] = ctx.result.setdefault("photos", {})
     meter = RateMeter(start_count=len(outcomes))
     for pk in ctx.items:
@@ -229,7 +190,8 @@ def localize_chunk(ctx: ChunkContext) -> dict[str, Any]:
             outcomes[str(pk)] = {"status": "skipped", "reason": "photo was deleted"}
             continue
         ctx.commit(len(outcomes) + 1, partial(_localize_recorded, photo, model_version, runtime, outcomes,
-                                              job_id=ctx.job_id, region=region, use_prior=use_prior),
+                                              job_id=ctx.job_id, region=region, use_prior=use_prior,
+                                              cascade=cascade),
                    f"chunk {ctx.chunk.index}: {meter.line(len(outcomes) + 1, ctx.chunk.size, 'photos')}")
     return ctx.result
 

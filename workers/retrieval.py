@@ -1,4 +1,4 @@
-"""Retrieval for one photo: spatial prior -> candidates -> exact re-rank over rotations -> verification.
+"""Retrieval for one photo: spatial prior -> candidates -> exact re-rank over rotations.
 
 How the candidate stage is chosen (``tests/benchmarks/retrieval.py`` measures all three): with a spatial
 prior (the hand-clicked centre +- its uncertainty, the ISS nadir + the visibility radius of its tilt class,
@@ -6,9 +6,8 @@ or a user region) the search space is a share of the database. When PostGIS find
 ``ASTROLOC_LOCALIZE_PRIOR_EXACT_MAX_TILES`` tiles in it, all of them are scored exactly in memory (faster
 than any index at that size, and exact); a larger prior goes to one SQL query (pgvector HNSW ordering +
 PostGIS filter, iterative scan) for the nearest ``K`` tiles inside it; without a prior, the version's FAISS
-index searches every tile. The top ``K`` tiles are scored exactly in float32 over their 4 rotations, and the
-best few are verified geometrically with ``ml.labeling`` (matching against a mosaic of the stored tiles around
-the candidate), which gives the footprint.
+index searches every tile. The top ``K`` tiles are scored exactly in float32 over their 4 rotations; the
+verification cascade (``workers.verify`` -> ``ml.verification``) takes them from there.
 """
 
 from __future__ import annotations
@@ -19,36 +18,32 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry
 
 from apps.core.geo import bbox_geometry, bbox_polygon
-from apps.imagery.models import SatelliteTile
 from apps.imagery.selectors import tile_ids_within
 from apps.models_registry.models import ROTATIONS, ModelVersion
 from apps.models_registry.selectors import tile_embedding_nearest
 from apps.photos.models import Photo
 from ml.embed import embed_files
-from ml.index import TileIndex
-from ml.labeling import LabelConfig, LabelResult, PhotoInput, TileMosaicProvider, TileRecord, label_photo
-from ml.matching.base import BaseMatcher
+from ml.geo import EARTH_RADIUS_KM
 from ml.matching.geometry import lonlat_bounds_around
+from workers.runtime import LocalizeRuntime
 
 __all__ = [
     "Candidate",
     "Retrieval",
-    "RetrievalRuntime",
     "SpatialPrior",
+    "candidates_as_dicts",
+    "photo_image_path",
     "photo_prior",
+    "rerank",
     "retrieve",
-    "verified_as_dict",
-    "verify",
+    "square_around",
     "visibility_radius_km",
 ]
-
-EARTH_RADIUS_KM = 6371.0
 
 
 def visibility_radius_km(altitude_km: float, max_off_nadir_deg: float) -> float:
@@ -77,7 +72,7 @@ class SpatialPrior:
                 "bbox": list(self.region.extent)}
 
 
-def _square(center: tuple[float, float], radius_km: float) -> GEOSGeometry:
+def square_around(center: tuple[float, float], radius_km: float) -> GEOSGeometry:
     """The square of half-side ``radius_km`` around ``center``; one crossing the antimeridian wraps around
     (two rectangles, one on either side of lon 180), so tiles on the far side stay candidates."""
     lon0, lat0, lon1, lat1 = lonlat_bounds_around(center, radius_km)
@@ -101,7 +96,7 @@ def photo_prior(
     if photo.center_point is not None:
         radius = (photo.center_uncertainty_km or settings.ASTROLOC_LOCALIZE_CENTER_UNCERTAINTY_KM) + margin
         center = (photo.center_point.x, photo.center_point.y)
-        return SpatialPrior("center", _square(center, radius), center, radius)
+        return SpatialPrior("center", square_around(center, radius), center, radius)
     use_nadir = settings.ASTROLOC_LOCALIZE_USE_NADIR_PRIOR if use_nadir is None else use_nadir
     if use_nadir and photo.nadir_point is not None:
         max_tilt = settings.ASTROLOC_LOCALIZE_TILT_MAX_DEG.get(photo.tilt_class or "", 90.0)
@@ -109,21 +104,8 @@ def photo_prior(
             max_tilt = min(max_tilt, photo.tilt_deg + 10.0)
         radius = visibility_radius_km(altitude, max_tilt) + margin
         center = (photo.nadir_point.x, photo.nadir_point.y)
-        return SpatialPrior("nadir", _square(center, radius), center, radius)
+        return SpatialPrior("nadir", square_around(center, radius), center, radius)
     return None
-
-
-@dataclass
-class RetrievalRuntime:
-    """What one worker process keeps loaded for a model version: model, FAISS index, float32 descriptors."""
-
-    model_version_id: int
-    model: Any
-    index: TileIndex | None
-    descriptors: np.ndarray  # [N, 4, D] float32, memory-mapped
-    tile_row: dict[int, int]  # tile id -> row of ``descriptors``
-    matcher: BaseMatcher
-    stamp: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -151,7 +133,7 @@ def photo_image_path(photo: Photo) -> Path:
 def retrieve(
     photo: Photo,
     model_version: ModelVersion,
-    runtime: RetrievalRuntime,
+    runtime: LocalizeRuntime,
     *,
     prior: SpatialPrior | None,
     k: int | None = None,
@@ -185,7 +167,7 @@ def retrieve(
                      {"embed": round(t1 - t0, 4), "candidates": round(t2 - t1, 4), "rerank": round(t3 - t2, 4)})
 
 
-def rerank(query: np.ndarray, tile_ids: list[int], runtime: RetrievalRuntime, limit: int | None = None
+def rerank(query: np.ndarray, tile_ids: list[int], runtime: LocalizeRuntime, limit: int | None = None
            ) -> list[Candidate]:
     """Exact float32 cosine of the query with each candidate tile at its 4 rotations; best rotation wins.
 
@@ -202,48 +184,5 @@ def rerank(query: np.ndarray, tile_ids: list[int], runtime: RetrievalRuntime, li
     return [Candidate(known[i], ROTATIONS[int(best_rot[i])], float(best[i])) for i in order]
 
 
-def read_rgb(path: Path) -> np.ndarray:
-    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if bgr is None:
-        raise ValueError(f"cannot read photo image {path}: missing or not an image file")
-    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-
-
-def _tile_record(tile: SatelliteTile) -> TileRecord:
-    return TileRecord(Path(tile.image.path), tuple(tile.bounds.extent), tile.zoom, tile.year, str(tile.pk))
-
-
-def verify(photo: Photo, image: np.ndarray, candidate: Candidate, runtime: RetrievalRuntime) -> LabelResult:
-    """Match the photo against the stored imagery around a candidate tile (its year, every zoom).
-
-    Reuses the labeling pipeline: the candidate's centre acts as the weak label, its half-diagonal (plus a
-    margin of one tile) as the uncertainty, so the checks also reject footprints far from the candidate.
-    """
-    tile = SatelliteTile.objects.get(pk=candidate.tile_id)
-    lon0, lat0, lon1, lat1 = tile.bounds.extent
-    center = ((lon0 + lon1) / 2, (lat0 + lat1) / 2)
-    half_km = 0.5 * math.hypot((lon1 - lon0) * 111.195 * math.cos(math.radians(center[1])), (lat1 - lat0) * 111.195)
-    around = _square(center, 3 * half_km)  # wraps at the antimeridian (a plain box would leave [-180, 180])
-    nearby = SatelliteTile.objects.filter(year=tile.year, bounds__intersects=around).only(
-        "pk", "image", "bounds", "zoom", "year")
-    provider = TileMosaicProvider([_tile_record(t) for t in nearby])
-    altitude = photo.altitude_km or settings.ASTROLOC_LOCALIZE_DEFAULT_ALTITUDE_KM
-    query = PhotoInput(image=image, weak_center=center, uncertainty_km=2 * half_km,
-                       focal_length_mm=photo.focal_length_mm, altitude_km=altitude, tilt_deg=photo.tilt_deg,
-                       photo_id=photo.photo_id)
-    return label_photo(query, provider, config=LabelConfig(max_years=1), matcher=runtime.matcher)
-
-
 def candidates_as_dicts(candidates: list[Candidate], limit: int) -> list[dict[str, Any]]:
     return [asdict(c) | {"score": round(c.score, 5)} for c in candidates[:limit]]
-
-
-def verified_as_dict(rank: int, candidate: Candidate, result: LabelResult) -> dict[str, Any]:
-    """A candidate that passed verification, for the job result: its rank, inliers and footprint corners.
-
-    Every accepted candidate is kept (not only the published best), so a reviewer sees the alternatives and
-    ``tests/benchmarks/localize_e2e.py`` can tell what a smaller ``ASTROLOC_LOCALIZE_VERIFY_TOP`` would give.
-    """
-    return {"rank": rank, "tile_id": candidate.tile_id, "rotation": candidate.rotation, "inliers": result.inliers,
-            "confidence": round(float(result.confidence), 4),
-            "corners": [[round(float(lon), 6), round(float(lat), 6)] for lon, lat in result.footprint]}

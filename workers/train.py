@@ -33,6 +33,7 @@ from django.conf import settings
 
 from apps.core.geo import polygon_corners
 from apps.core.models import Job
+from apps.core.services import JobInputError
 from apps.footprints.constants import RETRIEVAL_TRAINING_MIN_CONFIDENCE
 from apps.footprints.models import Footprint
 from apps.footprints.selectors import footprint_tile_pairs
@@ -53,7 +54,7 @@ JOB_KEYS = {"name", "activate", "val_fraction", "image_size", "zooms", "retrieva
 DEFAULT_PRESET = "resnet18_gem"
 
 
-class TrainInputError(ValueError):
+class TrainInputError(JobInputError):
     """The database cannot train a model as asked; the message says what is missing and what to do."""
 
 

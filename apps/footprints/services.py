@@ -1,8 +1,9 @@
 """Writes on footprints: adding one makes it current and keeps the previous one as history.
 
 An accepted auto-label or a verified retrieval result also moves its photo to ``localized`` in the same
-transaction, so a footprint and the photo status never disagree (``footprint_auto_label``,
-``retrieval_footprint_record``); a retrieval result only becomes a new footprint when it differs.
+transaction, so a footprint and the photo status never disagree (``footprint_publish`` for the label and
+localize jobs, ``footprint_manual_record`` for a person); a retrieval result only becomes a new footprint when
+it differs from the current one.
 
 Review: a person accepting or redrawing a footprint records a new ``manual`` footprint with the reviewer
 (``footprint_manual_record``; the photo becomes ``localized``). A rejection (``footprint_reject``) records the
@@ -27,11 +28,10 @@ from apps.photos.models import Photo
 __all__ = [
     "FootprintNotCurrentError",
     "footprint_add",
-    "footprint_auto_label",
     "footprint_iou",
     "footprint_manual_record",
+    "footprint_publish",
     "footprint_reject",
-    "retrieval_footprint_record",
 ]
 
 
@@ -77,26 +77,6 @@ def footprint_add(
             note=note,
             is_current=is_current,
         )
-
-
-def footprint_auto_label(
-    *,
-    photo: Photo,
-    corners: Sequence[Sequence[float]],
-    confidence: float,
-    inliers: int,
-    matched_tile_id: int | None,
-    matched_rotation: int | None,
-    job_id: int | None,
-    note: str = "",
-) -> Footprint:
-    """Record an accepted automated label: the photo's current footprint, and the photo ``localized``."""
-    with transaction.atomic():
-        footprint = footprint_add(photo=photo, corners=corners, source=FootprintSource.AUTO_LABEL,
-                                  confidence=confidence, inliers=inliers, matched_tile_id=matched_tile_id,
-                                  matched_rotation=matched_rotation, job_id=job_id, note=note)
-        Photo.objects.filter(pk=photo.pk).update(status=PhotoStatus.LOCALIZED, status_reason="")
-    return footprint
 
 
 def footprint_manual_record(
@@ -148,36 +128,38 @@ def footprint_iou(a: Polygon, b: Polygon) -> float:
     return 0.0 if union <= 0 else float(a.intersection(b).area / union)
 
 
-def retrieval_footprint_record(
+def footprint_publish(
     *,
     photo: Photo,
     corners: Sequence[Sequence[float]],
+    source: str,
     confidence: float,
     inliers: int,
     matched_tile_id: int | None,
     matched_rotation: int | None,
-    model_version_id: int,
     job_id: int | None,
-    same_iou: float = 0.95,
+    model_version_id: int | None = None,
+    note: str = "",
+    same_iou: float | None = None,
 ) -> tuple[Footprint, bool]:
-    """Publish a verified retrieval result: the photo becomes ``localized``.
+    """Publish a verified automated footprint (``auto_label`` or ``retrieval``): the photo's current footprint,
+    and the photo ``localized``, in one transaction.
 
-    A new current footprint is added only when it differs from our current one (IoU below ``same_iou``);
-    otherwise the current one stays (re-running localization is idempotent). A current third-party footprint
+    With ``same_iou``, a footprint that matches our current one (IoU >= ``same_iou``) is not added again (the
+    current one stays: re-running localization is idempotent). A current third-party footprint
     (``nasa_ml``) is never taken as ours: the result is added beside it. Returns (footprint, created).
     """
     polygon = polygon_from_corners(corners)
     with transaction.atomic():
         Photo.objects.select_for_update().only("pk").get(pk=photo.pk)
         current = Footprint.objects.filter(photo=photo, is_current=True).own().first()
-        created = current is None or footprint_iou(current.polygon, polygon) < same_iou
+        created = current is None or same_iou is None or footprint_iou(current.polygon, polygon) < same_iou
         footprint = current
         if created:
             footprint = footprint_add(
-                photo=photo, corners=corners, source=FootprintSource.RETRIEVAL, confidence=confidence,
-                inliers=inliers, matched_tile_id=matched_tile_id, matched_rotation=matched_rotation,
-                model_version_id=model_version_id, job_id=job_id,
+                photo=photo, corners=corners, source=source, confidence=confidence, inliers=inliers,
+                matched_tile_id=matched_tile_id, matched_rotation=matched_rotation,
+                model_version_id=model_version_id, job_id=job_id, note=note,
             )
         Photo.objects.filter(pk=photo.pk).update(status=PhotoStatus.LOCALIZED, status_reason="")
     return footprint, created
-

@@ -112,3 +112,25 @@ class BasemapOverview(models.Model):
 
     def __str__(self) -> str:
         return f"overview z{self.zoom}/{self.x}/{self.y} ({self.year})"
+
+
+class TileFeatures(models.Model):
+    """Local features (keypoints + descriptors) of one database image under one matcher and its options.
+
+    Why stored: verification matches a photo against the features of the images around a candidate; they
+    do not depend on the photo, so the ``embed`` job extracts them once per image (``ml.verification``) and
+    every worker, on any machine, reads them from here. ``matcher_key`` (``ml.verification.feature_key``:
+    matcher name + options + format) versions them; ``data`` is the encoded array file (~70 kB per image).
+    """
+
+    tile = models.ForeignKey(SatelliteTile, on_delete=models.CASCADE, related_name="features")
+    matcher_key = models.CharField(max_length=64)
+    keypoints = models.PositiveIntegerField()
+    data = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tile", "matcher_key"], name="tilefeatures_unique_tile_key")]
+
+    def __str__(self) -> str:
+        return f"features of tile {self.tile_id} ({self.matcher_key}, {self.keypoints} keypoints)"

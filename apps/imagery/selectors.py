@@ -6,9 +6,10 @@ from django.db.models import F, QuerySet
 
 from apps.core.geo import bbox_geometry
 from apps.imagery.constants import MosaicStatus
-from apps.imagery.models import Mosaic, SatelliteTile
+from apps.imagery.models import Mosaic, SatelliteTile, TileFeatures
 
-__all__ = ["mosaic_list", "mosaic_years", "tile_containing", "tile_ids_within", "tile_list", "tile_zooms"]
+__all__ = ["mosaic_list", "mosaic_years", "tile_containing", "tile_features_data", "tile_ids_within", "tile_list",
+           "tile_zooms", "tiles_without_features"]
 
 
 def mosaic_list(*, year: int | None = None, status: str | None = None) -> QuerySet[Mosaic]:
@@ -73,3 +74,14 @@ def tile_containing(*, year: int, zoom: int, x: int, y: int) -> SatelliteTile | 
         .order_by("x", "y", "-mosaic_id")
         .first()
     )
+
+
+def tiles_without_features(*, matcher_key: str) -> QuerySet[SatelliteTile]:
+    """Database images with no stored features under ``matcher_key`` (what the embed job still describes)."""
+    return SatelliteTile.objects.exclude(features__matcher_key=matcher_key).order_by("pk")
+
+
+def tile_features_data(*, tile_ids: list[int], matcher_key: str) -> dict[int, bytes]:
+    """Encoded features (``ml.verification.decode_features``) of the given images that have them."""
+    rows = TileFeatures.objects.filter(tile_id__in=tile_ids, matcher_key=matcher_key).values_list("tile_id", "data")
+    return {tile_id: bytes(data) for tile_id, data in rows}

@@ -43,7 +43,7 @@ from apps.imagery.constants import (
     MosaicStatus,
     TileFormat,
 )
-from apps.imagery.models import Mosaic, SatelliteTile
+from apps.imagery.models import Mosaic, SatelliteTile, TileFeatures
 from apps.imagery.tile_templates import TileTemplate
 
 __all__ = [
@@ -62,6 +62,7 @@ __all__ = [
     "mosaic_start",
     "stac_asset_href",
     "tile_cells_taken",
+    "tile_features_save",
     "tiles_store",
 ]
 
@@ -441,3 +442,12 @@ def mosaic_delete(*, mosaic: Mosaic) -> None:
     with transaction.atomic():
         mosaic.delete()
     _delete_files([*names, upload])
+
+
+def tile_features_save(*, matcher_key: str, rows: Sequence[tuple[int, int, bytes]]) -> int:
+    """Store encoded features as (tile id, keypoint count, data); rows already stored are kept as they are
+    (a redone batch of the embed job adds nothing). Returns how many rows were new."""
+    objs = [TileFeatures(tile_id=tid, matcher_key=matcher_key, keypoints=n, data=data) for tid, n, data in rows]
+    before = TileFeatures.objects.filter(matcher_key=matcher_key, tile_id__in=[r[0] for r in rows]).count()
+    TileFeatures.objects.bulk_create(objs, ignore_conflicts=True)
+    return len(rows) - before

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ml.geo import (
+    KM_PER_DEGREE,
     Bounds,
     LonLat,
     haversine_km,
@@ -165,8 +166,8 @@ def expected_ground_size_km(
 def lonlat_bounds_around(center: LonLat, radius_km: float) -> Bounds:
     """(lon_min, lat_min, lon_max, lat_max) of the square of half-side ``radius_km`` around ``center``."""
     lon, lat = center
-    dlat = radius_km / 111.195
-    dlon = radius_km / (111.195 * max(math.cos(math.radians(lat)), 0.05))
+    dlat = radius_km / KM_PER_DEGREE
+    dlon = radius_km / (KM_PER_DEGREE * max(math.cos(math.radians(lat)), 0.05))
     return (lon - dlon, max(lat - dlat, -85.0), lon + dlon, min(lat + dlat, 85.0))
 
 

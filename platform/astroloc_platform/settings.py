@@ -344,9 +344,16 @@ ASTROLOC_LOCALIZE_HNSW_EF_SEARCH = env.int("ASTROLOC_LOCALIZE_HNSW_EF_SEARCH", d
 # HNSW (0: never): exact and as fast or faster up to 2,500 tiles (1.9-4x at 100k, equal at 1M); at 25k tiles
 # pgvector is 1.2x faster but no longer exact (0.994).
 ASTROLOC_LOCALIZE_PRIOR_EXACT_MAX_TILES = env.int("ASTROLOC_LOCALIZE_PRIOR_EXACT_MAX_TILES", default=10_000)
-# Best re-ranked tiles verified geometrically (each costs a matching run, seconds on a CPU): on `bench` with the
-# nadir prior, top 1 verifies 26 % of the photos, top 3 48 % (R@5 58 %), none of them wrong (IoU < 0.1).
-ASTROLOC_LOCALIZE_VERIFY_TOP = env.int("ASTROLOC_LOCALIZE_VERIFY_TOP", default=3)
+# Verification cascade per photo (ml.verification.cascade; measurements in docs/localization.md): the best
+# BUDGET_CANDIDATES re-ranked tiles get the cheap test (robust inliers against the tile's stored features), those
+# with at least CHEAP_MIN_INLIERS (and a plausible shape) the full verification, most cheap inliers first, until
+# BUDGET_SECONDS of CPU time are spent. CHEAP_MIN_INLIERS=0 turns the cheap test off: the first
+# BUDGET_CANDIDATES are fully verified in rank order.
+ASTROLOC_LOCALIZE_VERIFY_BUDGET_CANDIDATES = env.int("ASTROLOC_LOCALIZE_VERIFY_BUDGET_CANDIDATES", default=100)
+ASTROLOC_LOCALIZE_VERIFY_BUDGET_SECONDS = env.float("ASTROLOC_LOCALIZE_VERIFY_BUDGET_SECONDS", default=20.0)
+ASTROLOC_LOCALIZE_VERIFY_CHEAP_MIN_INLIERS = env.int("ASTROLOC_LOCALIZE_VERIFY_CHEAP_MIN_INLIERS", default=6)
+# Decoded stored features kept per worker process (database images; ~70-150 kB each).
+ASTROLOC_FEATURES_CACHE_TILES = env.int("ASTROLOC_FEATURES_CACHE_TILES", default=2048)
 # Candidates kept in the job result for review (R@10 70 % on `bench` with the prior).
 ASTROLOC_LOCALIZE_KEEP_CANDIDATES = env.int("ASTROLOC_LOCALIZE_KEEP_CANDIDATES", default=10)
 # A new retrieval footprint replaces the current one only when their IoU is below this: the same verified tile
@@ -360,5 +367,6 @@ ASTROLOC_LOCALIZE_CENTER_UNCERTAINTY_KM = env.float("ASTROLOC_LOCALIZE_CENTER_UN
 ASTROLOC_LOCALIZE_USE_NADIR_PRIOR = env.bool("ASTROLOC_LOCALIZE_USE_NADIR_PRIOR", default=True)
 ASTROLOC_LOCALIZE_TILT_MAX_DEG = {"NV": 30.0, "LO": 65.0, "HO": 90.0, "": 90.0}
 ASTROLOC_LOCALIZE_DEFAULT_ALTITUDE_KM = env.float("ASTROLOC_LOCALIZE_DEFAULT_ALTITUDE_KM", default=420.0)
-# Matcher used for verification (ml.matching.create_matcher name).
+# Matcher used for verification (ml.matching.create_matcher name); the embed job stores every tile's features
+# for it, versioned by name + options (ml.verification.feature_key), so changing it needs an embed run.
 ASTROLOC_LOCALIZE_MATCHER = env.str("ASTROLOC_LOCALIZE_MATCHER", default="sift")

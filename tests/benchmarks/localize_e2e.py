@@ -1,9 +1,9 @@
 """End-to-end localization on the synthetic Earth ``bench`` preset, through the real database and workers.
 
-    nice -n 10 python -m tests.benchmarks.localize_e2e [--iterations 100] [--photos 50] [--verify-top 3]
+    nice -n 5 python -m tests.benchmarks.localize_e2e [--data /work/data/bench] [--iterations 100] [--photos 50]
+        [--no-prior]
 
-(~25 min on a loaded 2-core VM once the preset exists, ~12 min more to generate it; the defaults keep it
-under half an hour there: verification costs 3-6 s per candidate on such a machine.)
+(~25 min on a loaded 2-core VM once the preset exists, ~12 min more to generate it.)
 
 Every stage is a real Job run by a Celery worker this command starts (``-P solo``, both queues) on a private
 Redis and its own database (``bench_astroloc_e2e``, media in ``var/bench/e2e/media``); both are kept, so a
@@ -17,19 +17,22 @@ rerun reuses every finished stage (``--fresh-localize`` redoes the localize jobs
    CSV import gives); ``jobs.train`` trains resnet18 + GeM at 96 px from scratch on the CPU (the demo's
    model, ``--iterations``, no validation split, one torch thread) and activates it; ``jobs.embed`` embeds
    every tile at 4 rotations;
-4. ``jobs.localize`` on ``--photos`` of the 200 test photos (evenly spaced) twice: with the nadir prior and
-   with ``use_prior: false`` (global FAISS). The worker runs with ``ASTROLOC_LOCALIZE_VERIFY_TOP`` =
-   ``--verify-top`` and ``ASTROLOC_LOCALIZE_KEEP_CANDIDATES=100``: every candidate is verified independently and
-   the job keeps
-   each accepted one with its rank (``verified``), so one run also shows what a smaller VERIFY_TOP would give
-   (the best-inlier accepted candidate among the first N, exactly the job's rule).
+   The embed job also stores every tile's local features for the verification matcher;
+4. ``jobs.localize`` on ``--photos`` of the 200 test photos (evenly spaced) with the nadir prior, once per
+   verification rule, each a job with its own ``verify`` parameters: the **old rule** (the best 3 candidates
+   fully verified in rank order, no cheap test: ``{"budget_candidates": 3, "cheap_min_inliers": 0}``) and the
+   **new default** (the ``ASTROLOC_LOCALIZE_VERIFY_*`` settings' cascade). ``--no-prior`` adds the new
+   default with ``use_prior: false`` (global FAISS). A localize job of the same photos run by an older
+   checkout (no ``verify`` parameter: its verifier rebuilt pixel mosaics per candidate) is reported too when
+   the database holds one. The worker keeps 100 candidates per photo (``ASTROLOC_LOCALIZE_KEEP_CANDIDATES``).
 
-Reported: retrieval R@1/5/10/100 of the job's re-ranked candidates (a candidate counts when its tile
-intersects the true footprint, as in EarthLoc/AstroLoc), the share of photos with a verified footprint, the
-share whose footprint has IoU >= 0.5 with the truth and the share verified wrongly (IoU < 0.1), per
-VERIFY_TOP; the prior's coverage and selectivity; footprint agreement between the two runs; and benchmark
-(1): retrieval latency per photo (single-photo path) and photos/s in a batch, ours vs the reference protocol
-(exact flat search over all 4-rotation descriptors), measured in this process with the worker's own code.
+Reported per job: retrieval R@1/5/10/20/100 of the re-ranked candidates (a candidate counts when its tile
+intersects the true footprint, as in EarthLoc/AstroLoc), the share of photos with a published footprint,
+the share whose footprint has IoU >= 0.5 with the truth and the share published wrongly (IoU < 0.1), and
+median / p95 CPU seconds per photo of the whole localization (retrieval + verification; the worker is one
+process with one thread); the prior's coverage and selectivity; and benchmark (1): retrieval latency per
+photo (single-photo path) and photos/s in a batch, ours vs the reference protocol (exact flat search over
+all 4-rotation descriptors), measured in this process with the worker's own code.
 """
 
 from __future__ import annotations
@@ -86,13 +89,13 @@ def _setup_django(database: str, broker: str) -> None:
     connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=True)
 
 
-def _start_worker(database: str, broker: str, log: Path, verify_top: int) -> subprocess.Popen:
+def _start_worker(database: str, broker: str, log: Path) -> subprocess.Popen:
     from django.conf import settings
 
     db = settings.DATABASES["default"]
     env = {**os.environ, "DATABASE_URL": f"postgis://{db.get('USER') or 'postgres'}@{db.get('HOST') or '127.0.0.1'}:"
                                          f"{db.get('PORT') or 5432}/{database}",
-           "ASTROLOC_LOCALIZE_VERIFY_TOP": str(verify_top), "ASTROLOC_LOCALIZE_KEEP_CANDIDATES": str(KEEP),
+           "ASTROLOC_LOCALIZE_KEEP_CANDIDATES": str(KEEP),
            "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
     name = f"e2e-{os.getpid()}@{socket.gethostname()}"
     proc = subprocess.Popen([sys.executable, "-m", "celery", "-A", "astroloc_platform", "worker",
@@ -155,21 +158,40 @@ def stage_train(name: str, iterations: int) -> None:
             model_version_activate(model_version=version)
 
 
-def stage_localize(photo_pks: list[int], use_prior: bool, version_id: int, fresh: bool):
-    """One localize job over the test photos (reused when an identical one already succeeded)."""
+#: The verification rules compared: each a localize job with these ``verify`` parameters.
+RULES = {"old rule: top 3, no cascade": {"budget_candidates": 3, "cheap_min_inliers": 0},
+         "new default (cascade)": {}}
+#: A localize job of the same photos by a checkout from before ``verify`` existed (reported when present).
+OLDER = "older checkout: top 3, pixel mosaics"
+
+
+def _localize_parameters(photo_pks: list[int], use_prior: bool, verify: dict | None) -> dict:
+    parameters = {"photo_ids": photo_pks, "use_prior": use_prior}
+    return parameters if verify is None else parameters | {"verify": verify}
+
+
+def find_localize(photo_pks: list[int], use_prior: bool, verify: dict | None, version_id: int):
     from apps.core.constants import JobKind, JobStatus
     from apps.core.models import Job
+
+    return (Job.objects.filter(kind=JobKind.LOCALIZE, status=JobStatus.SUCCEEDED,
+                               parameters=_localize_parameters(photo_pks, use_prior, verify),
+                               result__model_version_id=version_id).order_by("-pk").first())
+
+
+def stage_localize(photo_pks: list[int], use_prior: bool, verify: dict, version_id: int, fresh: bool):
+    """One localize job over the test photos (reused when an identical one already succeeded)."""
+    from apps.core.constants import JobKind
     from apps.core.services import job_enqueue
     from workers.demo import follow
 
-    parameters = {"photo_ids": photo_pks, "use_prior": use_prior}
-    label = f"localize ({'nadir prior' if use_prior else 'no prior'})"
-    done = (Job.objects.filter(kind=JobKind.LOCALIZE, status=JobStatus.SUCCEEDED, parameters=parameters,
-                               result__model_version_id=version_id).order_by("-pk").first())
+    label = f"localize {'prior' if use_prior else 'global'} {'cascade' if not verify else 'top 3'}"
+    done = find_localize(photo_pks, use_prior, verify, version_id)
     if done is not None and not fresh:
         follow(None, label, skipped=f"reusing job #{done.pk}")
         return done
-    return follow(job_enqueue(kind=JobKind.LOCALIZE, parameters=parameters), label)
+    return follow(job_enqueue(kind=JobKind.LOCALIZE, parameters=_localize_parameters(photo_pks, use_prior, verify)),
+                  label)
 
 
 # --- metrics ---------------------------------------------------------------------------------------------
@@ -177,38 +199,70 @@ def _pct(x: float) -> str:
     return f"{100 * x:.1f} %"
 
 
-def accuracy_rows(job, truth: dict[str, dict], positives: dict[str, set[int]], verify_top: int) -> dict[str, object]:
-    """R@N of the candidates and, per VERIFY_TOP, verified / correct (IoU >= 0.5) / wrong (IoU < 0.1) shares."""
+def _published_corners(outcome: dict) -> list | None:
+    """The footprint the job published: the accepted candidate of ``published_rank``; for an older checkout's
+    job (no such field) the most-inlier accepted candidate among the first 3, its rule."""
+    verified = outcome.get("verified") or []
+    if "published_rank" in outcome:
+        return next(v["corners"] for v in verified if v["rank"] == outcome["published_rank"])
+    accepted = [v for v in verified if v["rank"] < 3]
+    return max(accepted, key=lambda v: v["inliers"])["corners"] if accepted else None
+
+
+def _median_p95(values: list[float]) -> str:
+    if not values:
+        return "-"
+    values = sorted(values)
+    return f"{statistics.median(values):.2f} / {values[int(0.95 * (len(values) - 1))]:.2f}"
+
+
+def accuracy_row(job, truth: dict[str, dict], positives: dict[str, set[int]]) -> dict[str, object]:
+    """R@N of the candidates; published / correct (IoU >= 0.5) / wrong (IoU < 0.1) shares; seconds per photo."""
     from ml.geo import polygon_iou
 
     outcomes = list(job.result["photos"].values())
     n = len(outcomes)
-    rec = {}
-    for k in (1, 5, 10, 100):
-        hits = sum(bool({c["tile_id"] for c in o.get("candidates", [])[:k]} & positives[o["photo_id"]])
-                   for o in outcomes)
-        rec[k] = hits / n
-    per_top = {}
-    footprints = {}
-    for top in sorted({1, 3, verify_top} & set(range(1, verify_top + 1))):
-        verified = correct = wrong = 0
-        for o in outcomes:
-            accepted = [v for v in o.get("verified", []) if v["rank"] < top]
-            if not accepted:
-                continue
-            best = max(accepted, key=lambda v: v["inliers"])  # the job's rule
-            true_corners = [tuple(c) for c in truth[o["photo_id"]]["footprint"]]
-            iou = polygon_iou([tuple(c) for c in best["corners"]], true_corners)
-            verified += 1
-            correct += iou >= 0.5
-            wrong += iou < 0.1
-            if top == 3:
-                footprints[o["photo_id"]] = best["corners"]
-        per_top[top] = (verified / n, correct / n, wrong / n)
-    seconds = [o["seconds"] for o in outcomes if "seconds" in o]
-    return {"n": n, "recall": rec, "per_top": per_top, "footprints": footprints,
-            "job_seconds": job.duration_seconds or 0.0, "photo_seconds": statistics.median(seconds) if seconds else 0,
+    rec = {k: sum(bool({c["tile_id"] for c in o.get("candidates", [])[:k]} & positives[o["photo_id"]])
+                  for o in outcomes) / n for k in (1, 5, 10, 20, 100)}
+    verified = correct = wrong = 0
+    for o in outcomes:
+        corners = _published_corners(o)
+        if corners is None:
+            continue
+        iou = polygon_iou([tuple(c) for c in corners], [tuple(c) for c in truth[o["photo_id"]]["footprint"]])
+        verified += 1
+        correct += iou >= 0.5
+        wrong += iou < 0.1
+    return {"n": n, "recall": rec, "verified": verified / n, "correct": correct / n, "wrong": wrong / n,
+            "cpu": _median_p95([o["cpu_seconds"] for o in outcomes if "cpu_seconds" in o]),
+            "wall": _median_p95([o["seconds"] for o in outcomes if "seconds" in o]),
             "failed": sum(o["status"] == "failed" for o in outcomes)}
+
+
+def cascade_table(job, positives: dict[str, set[int]]) -> list[str]:
+    """How the cascade's defaults were chosen, from one cascade job: per cheap-test gate, the share of photos
+    keeping a right candidate (its tile meets the true footprint) above the gate and the wrong candidates per
+    photo that would be fully verified; and the published share per candidate budget (published rank < N)."""
+    outcomes = list(job.result["photos"].values())
+    n = len(outcomes)
+    out = ["\nCascade (from the new default's job): cheap-test gate vs right / wrong candidates\n",
+           "| cheap inliers >= | photos with a right candidate above | wrong candidates above, per photo |",
+           "|---:|---:|---:|"]
+    def above(o: dict, gate: int, right: bool) -> list[dict]:
+        return [r for r in o.get("cascade", []) if r.get("cheap") is not None and r["cheap"] >= gate
+                and (r["tile_id"] in positives[o["photo_id"]]) == right]
+
+    for gate in (4, 6, 8, 10, 12, 15, 20):
+        right = sum(bool(above(o, gate, True)) for o in outcomes)
+        wrong = sum(len(above(o, gate, False)) for o in outcomes)
+        out.append(f"| {gate} | {_pct(right / n)} | {wrong / n:.2f} |")
+    ranks = [o["published_rank"] for o in outcomes if "published_rank" in o]
+    verified = [sum(1 for o in o_["cascade"] if "accepted" in o) for o_ in outcomes if "cascade" in o_]
+    out += ["", "| budget (candidates) | published (rank < budget) |", "|---:|---:|"]
+    out += [f"| {b} | {_pct(sum(r < b for r in ranks) / n)} |" for b in (3, 5, 10, 20, 30, 50, 100)]
+    if verified:
+        out.append(f"\nFull verifications per photo: median {statistics.median(verified):.0f}, max {max(verified)}.")
+    return out
 
 
 def prior_coverage(photos, truth: dict[str, dict], tile_count: int) -> tuple[float, float]:
@@ -234,8 +288,8 @@ def latency_table(photos, version, single_n: int = 20) -> list[str]:
 
     from ml.embed import embed_files
     from ml.index import unique_topk
-    from workers.localize import runtime_for
     from workers.retrieval import photo_image_path, photo_prior, rerank, retrieve
+    from workers.runtime import runtime_for
 
     runtime = runtime_for(version)
     desc = np.asarray(runtime.descriptors, dtype=np.float32)
@@ -314,10 +368,10 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=VAR / "synth")
     parser.add_argument("--database", default="bench_astroloc_e2e")
     parser.add_argument("--iterations", type=int, default=100, help="training iterations (the demo: 300)")
-    parser.add_argument("--fresh-localize", action="store_true", help="redo the localize jobs")
+    parser.add_argument("--fresh-localize", nargs="?", const="all", choices=("all", "cascade"), default=None,
+                        help="redo the localize jobs (all, or only the new default's)")
     parser.add_argument("--photos", type=int, default=50, help="test photos localized (every n-th of the 200)")
-    parser.add_argument("--verify-top", type=int, default=3,
-                        help="ASTROLOC_LOCALIZE_VERIFY_TOP of the worker; 1 and 3 are derived from the same run")
+    parser.add_argument("--no-prior", action="store_true", help="also the new default without a prior (FAISS)")
     args = parser.parse_args()
 
     started = time.monotonic()
@@ -327,7 +381,7 @@ def main() -> int:
         _setup_django(args.database, broker)
         from workers import demo
 
-        worker = _start_worker(args.database, broker, VAR / "worker.log", args.verify_top)
+        worker = _start_worker(args.database, broker, VAR / "worker.log")
         root = demo.stage_synth(args.data, "bench", 0)
         demo.stage_ingest(root, "bench")
         demo.stage_import(root)
@@ -340,8 +394,6 @@ def main() -> int:
         from apps.imagery.models import SatelliteTile
         from apps.models_registry.selectors import model_version_active
         from apps.photos.models import Photo
-        from ml.geo import polygon_iou
-
         version = model_version_active()
         test_ids = sorted(pid for pid, t in truth.items() if t["split"] == "test")
         photos = list(Photo.objects.filter(photo_id__in=test_ids).order_by("photo_id"))
@@ -354,9 +406,17 @@ def main() -> int:
         for p in photos:
             fp = polygon_from_corners(truth[p.photo_id]["footprint"])
             positives[p.photo_id] = {pk for pk, b in tiles.items() if b.intersects(fp)}
-        jobs = {use: stage_localize([p.pk for p in photos], use, version.pk, args.fresh_localize)
-                for use in (True, False)}
-        results = {use: accuracy_rows(job, truth, positives, args.verify_top) for use, job in jobs.items()}
+        pks = [p.pk for p in photos]
+        runs = [(True, name, verify) for name, verify in RULES.items()]
+        runs += [(False, "new default (cascade)", {})] if args.no_prior else []
+        jobs = {(use, name): stage_localize(pks, use, verify, version.pk,
+                                            args.fresh_localize == "all" or (args.fresh_localize == "cascade"
+                                                                             and not verify))
+                for use, name, verify in runs}
+        older = find_localize(pks, True, None, version.pk)
+        if older is not None:
+            jobs = {(True, OLDER): older} | jobs
+        results = {key: accuracy_row(job, truth, positives) for key, job in jobs.items()}
         coverage, selectivity = prior_coverage(photos, truth, len(tiles))
     finally:
         if worker is not None:
@@ -367,26 +427,21 @@ def main() -> int:
     print(f"\nEnd-to-end, synthetic Earth `bench` (seed 0): {len(tiles):,} database images (3 zooms x 3 years) x 4 "
           f"rotations, {len(photos)} test photos without labels; model version {version.pk} `{version.name}` "
           f"(train job: {metrics.get('train_photos')} labeled photos, {metrics.get('iterations')} iterations, "
-          f"{metrics.get('train_seconds')} s); worker VERIFY_TOP={args.verify_top}, K=100\n")
-    print("| run | R@1 | R@5 | R@10 | R@100 | verify top | verified | IoU >= 0.5 | wrong (IoU < 0.1) | "
-          "job s/photo |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for use, r in results.items():
-        name = f"{'nadir prior' if use else 'no prior (FAISS)'}, job #{jobs[use].pk}"
-        for top, (ver, good, bad) in r["per_top"].items():
-            rec = r["recall"]
-            print(f"| {name} | {_pct(rec[1])} | {_pct(rec[5])} | {_pct(rec[10])} | {_pct(rec[100])} | {top} | "
-                  f"{_pct(ver)} | {_pct(good)} | {_pct(bad)} | {r['job_seconds'] / r['n']:.2f} |")
+          f"{metrics.get('train_seconds')} s); K=100; one worker process, one thread\n")
+    print("| rule | prior | R@1 | R@5 | R@10 | R@20 | R@100 | verified | IoU >= 0.5 | wrong (IoU < 0.1) | "
+          "CPU s/photo median / p95 | wall s/photo median / p95 |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for (use, name), r in results.items():
+        rec = r["recall"]
+        print(f"| {name} (job #{jobs[(use, name)].pk}) | {'nadir' if use else 'none (FAISS)'} | "
+              + " | ".join(_pct(rec[k]) for k in (1, 5, 10, 20, 100))
+              + f" | {_pct(r['verified'])} | {_pct(r['correct'])} | {_pct(r['wrong'])} | {r['cpu']} | {r['wall']} |")
     print(f"\nNadir prior: the true footprint intersects the prior region for {_pct(coverage)} of the test photos; "
           f"the prior keeps {_pct(selectivity)} of the tiles on average (tilt classes: "
           + ", ".join(f"{k} {sum(p.tilt_class == k for p in photos)}" for k in ("NV", "LO", "HO")) + ").")
-    same = [polygon_iou([tuple(c) for c in a], [tuple(c) for c in results[False]["footprints"][pid]])
-            for pid, a in results[True]["footprints"].items() if pid in results[False]["footprints"]]
-    if same:
-        same.sort()
-        print(f"Footprints of the same photo from the two runs (verify top 3, {len(same)} photos verified in both): "
-              f"IoU median {statistics.median(same):.3f}, p10 {same[len(same) // 10]:.3f}, "
-              f"share >= 0.95: {_pct(sum(s >= 0.95 for s in same) / len(same))}.")
+    cascade_job = jobs.get((True, "new default (cascade)"))
+    if cascade_job is not None:
+        print("\n".join(cascade_table(cascade_job, positives)))
     print("\n".join(latency_table(photos, version)))
     print(f"\n<!-- total {time.monotonic() - started:.0f} s -->")
     return 0

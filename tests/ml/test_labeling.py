@@ -1,4 +1,5 @@
-"""label_photo end to end on a constructed, georeferenced world: right place accepted, wrong place rejected."""
+"""label_photo (-> ml.verification) end to end on a constructed, georeferenced world: right place accepted, wrong
+place rejected, features of the database images extracted once."""
 
 from pathlib import Path
 
@@ -7,10 +8,12 @@ import numpy as np
 import pytest
 
 from ml.geo import grid_cells, polygon_iou, tile_bounds_mercator, tile_size_m
-from ml.labeling import LabelConfig, PhotoInput, TileMosaicProvider, TileRecord, label_photo
+from ml.labeling import PhotoInput, label_photo
 from ml.matching.checks import CheckConfig
 from ml.matching.geometry import GeoImage, footprint_from_homography, warp_points
 from ml.matching.oblique import incidence_deg, oblique_ground_size_km, tilt_rectification
+from ml.matching.registry import create_matcher
+from ml.verification import ComputedFeatures, TileImagery, TileRecord, VerifyConfig
 
 ZOOM, SPAN, TILE_PX = 10, 4, 256
 REGION = (30.0, 20.0, 31.6, 21.5)
@@ -42,7 +45,8 @@ def world(tmp_path_factory):
         path = root / f"{c.x}_{c.y}.png"
         cv2.imwrite(str(path), cv2.cvtColor(crop, cv2.COLOR_RGB2BGR))
         records.append(TileRecord(path, c.bounds_lonlat, ZOOM, 2020, f"{c.x}_{c.y}"))
-    return TileMosaicProvider(records), geo
+    matcher = create_matcher("sift")
+    return TileImagery(records, ComputedFeatures(matcher), matcher), geo
 
 
 def _photo(geo: GeoImage, H: np.ndarray, size=(300, 200)) -> np.ndarray:
@@ -50,7 +54,7 @@ def _photo(geo: GeoImage, H: np.ndarray, size=(300, 200)) -> np.ndarray:
 
 
 H = np.array([[0.0, -0.8, 700.0], [0.8, 0.0, 400.0], [0.0, 0.0, 1.0]])  # rotated 90 deg, 240 x 160 px
-CONFIG = LabelConfig(checks=CheckConfig(min_inliers=25), zoom_in=False)
+CONFIG = VerifyConfig(checks=CheckConfig(min_inliers=25), zoom_in=False)
 
 
 def _input(geo, image, weak_offset_deg=(0.3, -0.2)):
@@ -92,7 +96,7 @@ def test_right_place_held_back_by_the_threshold_reports_its_candidate(world):
     """What the evaluation needs for the recall of acceptance: the footprint a rejected result would have given."""
     provider, geo = world
     inp, truth = _input(geo, _photo(geo, H))
-    result = label_photo(inp, provider, config=LabelConfig(checks=CheckConfig(min_inliers=100_000), zoom_in=False))
+    result = label_photo(inp, provider, config=VerifyConfig(checks=CheckConfig(min_inliers=100_000), zoom_in=False))
     assert not result.accepted and result.reason.startswith("too few inliers")
     assert result.footprint is None and polygon_iou(result.candidate, truth) > 0.9
     assert result.attempts and "footprint ~" in result.attempts[0]
@@ -101,7 +105,7 @@ def test_right_place_held_back_by_the_threshold_reports_its_candidate(world):
 def test_windowed_search_finds_the_photo_in_a_window_near_the_weak_centre(world):
     provider, geo = world
     inp, truth = _input(geo, _photo(geo, H))
-    config = LabelConfig(checks=CheckConfig(min_inliers=25), zoom_in=False, window_px=640, window_overlap=1.1)
+    config = VerifyConfig(checks=CheckConfig(min_inliers=25), zoom_in=False, window_px=640, window_overlap=1.1)
     result = label_photo(inp, provider, config=config)
     assert result.accepted, result.attempts
     assert polygon_iou(result.footprint, truth) > 0.9
@@ -128,7 +132,7 @@ def _oblique_input(geo, tilt=55.0, direction=45.0, altitude=400.0):
 def test_oblique_photo_is_found_through_its_rectified_view(world):
     provider, geo = world
     inp, truth = _oblique_input(geo)
-    config = LabelConfig(checks=CheckConfig(min_inliers=25), zoom_in=False, rectify_min_tilt_deg=40.0)
+    config = VerifyConfig(checks=CheckConfig(min_inliers=25), zoom_in=False, rectify_min_tilt_deg=40.0)
     result = label_photo(inp, provider, config=config)
     assert result.accepted, result.attempts
     assert result.view.startswith("rectified") and polygon_iou(result.footprint, truth) > 0.8

@@ -3,7 +3,7 @@
 Right pairs (a photo with its own satellite_surrounding) should verify; wrong pairs (a photo with every
 other folder's surrounding) must all be rejected. The satellite images have no known bounds, so only the
 pixel checks (calibrated inlier threshold, convex unmirrored quad, aspect for the tilt) apply. As in
-``label_photo``, a photo tilted by ``LabelConfig.rectify_min_tilt_deg`` or more whose plain match fails is
+``label_photo``, a photo tilted by ``VerifyConfig.rectify_min_tilt_deg`` or more whose plain match fails is
 matched again rectified to nadir (``ml.matching.oblique.rectified_views``).
 
     pytest tests/ml/test_real_samples_matching.py -m slow -s   # prints both rates
@@ -16,10 +16,10 @@ import cv2
 import numpy as np
 import pytest
 
-from ml.labeling import LabelConfig
 from ml.matching import CheckConfig, PhotoPrior, calibrated_min_inliers, check_homography, create_matcher
 from ml.matching.base import MatchResult, rotate_image, rotation_homography
 from ml.matching.oblique import rectified_views
+from ml.verification import VerifyConfig
 
 ROOT = Path(__file__).resolve().parents[2].parent / "shared" / "real-samples"
 PHOTO_PX, SAT_PX = 512, 1024
@@ -36,7 +36,7 @@ def _read(path: Path, px: int):
     return cv2.resize(cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB), (px, px), interpolation=cv2.INTER_AREA)
 
 
-def _rectified(matcher, image, row, config: LabelConfig) -> list[tuple[np.ndarray, object]]:
+def _rectified(matcher, image, row, config: VerifyConfig) -> list[tuple[np.ndarray, object]]:
     """(homography photo px -> view px, view features) per roll direction; [] below the tilt threshold."""
     tilt = float(row["TILT_DEG"])
     if config.rectify_min_tilt_deg is None or tilt < config.rectify_min_tilt_deg:
@@ -63,7 +63,7 @@ def test_wrong_pairs_rejected_and_right_pairs_reported():
     config = CheckConfig(min_inliers=calibrated_min_inliers(matcher.name))
     photos = {i: _read(ROOT / i / "photo.jpg", PHOTO_PX) for i in ids}
     queries = {i: [matcher.extract(rotate_image(photos[i], r)) for r in (0, 90, 180, 270)] for i in ids}
-    views = {i: _rectified(matcher, photos[i], meta[i], LabelConfig()) for i in ids}
+    views = {i: _rectified(matcher, photos[i], meta[i], VerifyConfig()) for i in ids}
     refs = {j: matcher.extract(_read(ROOT / j / "satellite_surrounding.jpg", SAT_PX)) for j in ids}
     right, wrong = [], []
     for i in ids:

@@ -23,8 +23,8 @@ def test_a_centre_prior_across_lon_180_finds_tiles_on_both_sides(settings):
     grid = make_grid(origin=ANTIMERIDIAN)
     version = make_version("am-center", seed=0)
     _embed(version, worker=False)
-    from workers.localize import runtime_for
     from workers.retrieval import photo_prior, retrieve
+    from workers.runtime import runtime_for
 
     photo = photo_from_tile(grid, (1, 1), uncertainty_km=30.0)  # centre (179.9, -0.1), +-0.27 deg
     prior = photo_prior(photo)
@@ -42,8 +42,8 @@ def test_a_nadir_prior_across_lon_180_covers_both_sides():
     grid = make_grid(origin=ANTIMERIDIAN)
     version = make_version("am-nadir", seed=0)
     _embed(version, worker=False)
-    from workers.localize import runtime_for
     from workers.retrieval import photo_prior, retrieve
+    from workers.runtime import runtime_for
 
     photo = photo_from_tile(grid, (2, 1), center_point=None, nadir_point=lonlat_point(*grid.center((3, 1))),
                             tilt_class="NV")
@@ -80,13 +80,13 @@ def test_the_photo_is_localizing_while_the_job_works_on_it(monkeypatch):
     seen: list[str] = []
     import workers.localize as localize
 
-    real_verify = localize.verify
+    real_verify = localize.verify_candidates
 
     def spy(photo_, *args, **kwargs):
         seen.append(Photo.objects.get(pk=photo_.pk).status)  # what the map and the API read meanwhile
         return real_verify(photo_, *args, **kwargs)
 
-    monkeypatch.setattr(localize, "verify", spy)
+    monkeypatch.setattr(localize, "verify_candidates", spy)
 
     _localize({"photo_ids": [photo.pk]})
 
@@ -107,9 +107,11 @@ def test_an_error_mid_localization_restores_the_status_and_a_bad_file_fails_the_
     def boom(*args, **kwargs):
         raise RuntimeError("matcher crashed")
 
-    monkeypatch.setattr(localize, "verify", boom)
+    monkeypatch.setattr(localize, "verify_candidates", boom)
+    from workers.runtime import runtime_for
+
     with pytest.raises(RuntimeError):
-        localize.localize_one(crashing, version, localize.runtime_for(version))
+        localize.localize_one(crashing, version, runtime_for(version))
     crashing.refresh_from_db()
     assert crashing.status == PhotoStatus.IMPORTED  # not left `localizing` forever
 

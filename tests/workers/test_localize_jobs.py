@@ -17,7 +17,7 @@ from apps.photos.constants import PhotoStatus
 from tests.factories import footprint_create
 from tests.workers.localize_fixtures import GRID, cell_center, make_grid, make_version, noise_photo, photo_from_tile
 from tests.workers.test_job_runner import wait_final
-from workers.embed import index_files
+from workers.runtime import index_files
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -121,8 +121,8 @@ def test_activating_a_new_version_does_not_mix_embeddings():
         assert cur.fetchall() == [(v1.pk, 32, TILES * 4), (v2.pk, 48, TILES * 4)]
     assert job1.result["model_version_id"] == v1.pk and job2.result["model_version_id"] == v2.pk
     from ml.embed import embed_files
-    from workers.localize import runtime_for
     from workers.retrieval import photo_image_path, rerank
+    from workers.runtime import runtime_for
 
     runtime = runtime_for(v2)
     assert runtime.model_version_id == v2.pk
@@ -158,8 +158,8 @@ def test_prior_paths_return_only_tiles_within_the_region_and_agree(settings):
     grid = make_grid()
     version = make_version("prior-v1", seed=0)
     _embed(version, worker=False)
-    from workers.localize import runtime_for
     from workers.retrieval import photo_prior, retrieve
+    from workers.runtime import runtime_for
 
     runtime = runtime_for(version)
     photo = photo_from_tile(grid, (1, 1), uncertainty_km=10.0)
@@ -206,8 +206,8 @@ def test_embed_resumes_after_the_chunks_already_written():
     assert TileEmbedding.objects.filter(model_version=version, tile_id__in=done).count() == GRID * 4
 
 
-def test_retrieval_footprint_record_adds_only_when_it_differs():
-    from apps.footprints.services import retrieval_footprint_record
+def test_footprint_publish_adds_a_retrieval_footprint_only_when_it_differs():
+    from apps.footprints.services import footprint_publish
     from tests.factories import photo_create
 
     photo = photo_create()
@@ -215,12 +215,12 @@ def test_retrieval_footprint_record_adds_only_when_it_differs():
     square = [(10.0, 45.2), (10.2, 45.2), (10.2, 45.0), (10.0, 45.0)]
     nudged = [(lon + 0.001, lat) for lon, lat in square]
     moved = [(lon + 0.1, lat) for lon, lat in square]
-    kwargs = {"confidence": 0.8, "inliers": 40, "matched_tile_id": None, "matched_rotation": 0,
-              "model_version_id": version.pk, "job_id": None}
+    kwargs = {"source": FootprintSource.RETRIEVAL, "confidence": 0.8, "inliers": 40, "matched_tile_id": None,
+              "matched_rotation": 0, "model_version_id": version.pk, "job_id": None, "same_iou": 0.95}
 
-    first, created1 = retrieval_footprint_record(photo=photo, corners=square, **kwargs)
-    same, created2 = retrieval_footprint_record(photo=photo, corners=nudged, **kwargs)
-    other, created3 = retrieval_footprint_record(photo=photo, corners=moved, **kwargs)
+    first, created1 = footprint_publish(photo=photo, corners=square, **kwargs)
+    same, created2 = footprint_publish(photo=photo, corners=nudged, **kwargs)
+    other, created3 = footprint_publish(photo=photo, corners=moved, **kwargs)
 
     assert (created1, created2, created3) == (True, False, True) and same.pk == first.pk
     assert list(Footprint.objects.filter(photo=photo, is_current=True)) == [other]

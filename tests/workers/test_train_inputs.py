@@ -26,5 +26,5 @@ def test_unknown_train_parameter_is_refused_by_name(tmp_path):
 
 
 def test_train_model_command_reports_the_failure():
-    with pytest.raises(CommandError, match="failed: TrainInputError: no database images"):
+    with pytest.raises(CommandError, match="failed: no database images: ingest a satellite mosaic first"):
         call_command("train_model", "--iterations", "1", "--in-process")
