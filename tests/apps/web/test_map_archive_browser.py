@@ -66,6 +66,7 @@ def test_imagery_tiles_are_served_at_zoom_6(live_server, page, site, screenshot_
     lat, lon = site.centre
     page.goto(live_server.url + f"/?lat={lat}&lon={lon}&z=6")
     page.wait_for_selector("#map[data-loaded]")
+    page.wait_for_selector(".leaflet-tile-loaded")  # the basemap is added once its layers are known: wait for it
     page.wait_for_load_state("networkidle")
 
     assert tiles, "the basemap asks for tiles at zoom 6"
