@@ -467,7 +467,7 @@ def fit(
         "data_root": config.data_root,
     }
     last_path, best_path = out_dir / "last.pt", out_dir / "best.pt"
-    iteration, best, history, train_seconds = 0, {"val_R@5": -1.0}, [], 0.0
+    iteration, best, history, train_seconds = 0, {}, [], 0.0
     per_step = images_per_step(config)
     if resume and last_path.exists():
         ckpt = load_checkpoint(last_path)
@@ -503,7 +503,7 @@ def fit(
         history.append(metrics)
         if progress:
             progress(Progress(iteration, config.iterations, {}, metrics, "validate", train_seconds, per_step))
-        if metrics["val_R@5"] > best["val_R@5"]:
+        if metrics["val_R@5"] > best.get("val_R@5", -1.0):
             best = metrics
             save_checkpoint(best_path, model, data_config=data_config, metrics=metrics)
 
