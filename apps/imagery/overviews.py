@@ -78,16 +78,22 @@ class _StoredReader:
             if len(self.images) >= self.keep:
                 self.images.pop(next(iter(self.images)))
             with default_storage.open(source.image_name, "rb") as fh, Image.open(fh) as opened:
-                image = opened.convert("RGBA")
+                image = _nodata_transparent(opened.convert("RGBA")).convert("RGBa")
             self.images[source.image_name] = image
-        return image.resize((XYZ_TILE_PX, XYZ_TILE_PX), resample=Image.Resampling.BOX, box=source.box)
+        # Premultiplied alpha: averaging imagery with transparent nodata must not darken the imagery's edge.
+        return image.resize((XYZ_TILE_PX, XYZ_TILE_PX), resample=Image.Resampling.BOX, box=source.box).convert("RGBA")
 
 
-def _black_transparent(image: Image.Image) -> Image.Image:
-    """Pure black is the stored images' nodata (outside the raster): transparent in overviews, so the world
-    layer shows through instead of a black frame."""
+#: Stored images hold nodata (outside the raster) as black; lossy JPEG turns it into near-black noise, so
+#: "black" means every channel at or below this value (gdal's ``nearblack`` uses 15 the same way).
+NEAR_BLACK = 12
+
+
+def _nodata_transparent(image: Image.Image) -> Image.Image:
+    """Near-black is the stored images' nodata: transparent in overviews, so the world layer shows through
+    instead of a black frame."""
     rgba = np.asarray(image).copy()
-    rgba[..., 3] = np.where(rgba[..., :3].any(axis=2), rgba[..., 3], 0)
+    rgba[..., 3] = np.where(rgba[..., :3].max(axis=2) > NEAR_BLACK, rgba[..., 3], 0)
     return Image.fromarray(rgba, mode="RGBA")
 
 
@@ -100,11 +106,11 @@ def _overview_tile(year: int, z: int, x: int, y: int) -> Image.Image | None:
 
 def _parent(children: Iterable[tuple[int, int, Image.Image | None]], x: int, y: int) -> Image.Image:
     """The parent tile (x, y): its four children side by side (transparent where missing), halved."""
-    canvas = Image.new("RGBA", (2 * XYZ_TILE_PX, 2 * XYZ_TILE_PX), (0, 0, 0, 0))
+    canvas = Image.new("RGBa", (2 * XYZ_TILE_PX, 2 * XYZ_TILE_PX), (0, 0, 0, 0))
     for cx, cy, child in children:
         if child is not None:
-            canvas.paste(child, ((cx - 2 * x) * XYZ_TILE_PX, (cy - 2 * y) * XYZ_TILE_PX))
-    return canvas.reduce(2)
+            canvas.paste(child.convert("RGBa"), ((cx - 2 * x) * XYZ_TILE_PX, (cy - 2 * y) * XYZ_TILE_PX))
+    return canvas.reduce(2).convert("RGBA")  # premultiplied, so transparent children do not darken the edge
 
 
 def _store(year: int, z: int, x: int, y: int, image: Image.Image) -> None:
@@ -136,7 +142,6 @@ def basemap_overviews_build(*, year: int, bounds: tuple[float, float, float, flo
             kids = [(cx, cy) for cx in (2 * px, 2 * px + 1) for cy in (2 * py, 2 * py + 1)]
             if z == from_zoom - 1:
                 children = [(cx, cy, reader.tile(z + 1, cx, cy)) for cx, cy in kids]
-                children = [(cx, cy, _black_transparent(c) if c is not None else None) for cx, cy, c in children]
             else:
                 children = [(cx, cy, _overview_tile(year, z + 1, cx, cy)) for cx, cy in kids]
             _store(year, z, px, py, _parent(children, px, py))

@@ -63,3 +63,16 @@ def test_command_builds_overviews_for_imagery_stored_before(client, mosaic_path)
     assert "2019:" in out.getvalue() and "from z10" in out.getvalue()
     assert client.get(f"/tiles/2019/6/{x}/{y}.png").status_code == 200
     assert basemap_overviews_build(year=1999).from_zoom is None
+
+
+def test_near_black_nodata_neither_shows_nor_darkens_the_imagery_edge():
+    from apps.imagery.overviews import _nodata_transparent, _parent
+
+    child = np.zeros((256, 256, 4), np.uint8)
+    child[..., 3] = 255
+    child[:, :129] = (200, 100, 50, 255)  # imagery; an odd edge, so parent pixels straddle it
+    child[:, 129:, :3] = np.random.default_rng(0).integers(0, 9, (256, 127, 3))  # JPEG noise in the nodata
+    parent = np.asarray(_parent([(0, 0, _nodata_transparent(Image.fromarray(child, "RGBA")))], 0, 0))
+    seen = parent[parent[..., 3] > 0]
+    assert len(seen) == 65 * 128  # the imagery's 64.5 columns of the parent's 128 x 128 quarter, no nodata
+    assert np.abs(seen[:, :3].astype(int) - (200, 100, 50)).max() <= 2  # the straddling column is not darkened
