@@ -1,8 +1,8 @@
 """Scale-out: a big job's items cut into chunks that a Celery chord spreads over every worker on its queue.
 
-The job's own task (``jobs.embed``, ``jobs.localize``) pins what must not change during the job (the model
-version), plans the chunks once (``JobChunk`` rows) and sends a chord: a group of ``jobs.chunk`` tasks, one
-per unfinished chunk, whose callback ``jobs.finish`` runs the kind's finishing step (indexes, summary) once
+The job's own task (``jobs.embed``, ``jobs.label``, ``jobs.localize``) pins what must not change during the
+job (the model version), plans the chunks once (``JobChunk`` rows) and sends a chord: a group of ``jobs.chunk``
+tasks, one per unfinished chunk, whose callback ``jobs.finish`` runs the kind's finishing step (indexes, summary) once
 all chunks succeeded. N machines pointed at the same PostgreSQL, broker and storage share the work;
 the Redis result backend counts the chord's parts.
 
@@ -103,7 +103,8 @@ def register_chunked(kind: str, *, chunk_body: ChunkBody, finish: Finisher) -> N
 
 
 def _eager() -> bool:
-    return current_task is None or bool(current_task.request.is_eager or current_task.request.called_directly)
+    """Outside any task (a direct call) or in an eagerly applied one: run the chunks here."""
+    return not current_task or bool(current_task.request.is_eager or current_task.request.called_directly)
 
 
 def run_chunked(ctx: JobContext, *, kind: str, items: list[int], size: int) -> dict[str, Any]:

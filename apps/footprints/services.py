@@ -24,6 +24,7 @@ from apps.footprints.constants import THIRD_PARTY_SOURCES, FootprintSource
 from apps.footprints.models import Footprint
 from apps.photos.constants import PhotoStatus
 from apps.photos.models import Photo
+from apps.photos.status import photo_status_change
 
 __all__ = [
     "FootprintNotCurrentError",
@@ -87,7 +88,7 @@ def footprint_manual_record(
     with transaction.atomic():
         footprint = footprint_add(photo=photo, corners=corners, source=FootprintSource.MANUAL,
                                   created_by=reviewer, note=note)
-        Photo.objects.filter(pk=photo.pk).update(status=PhotoStatus.LOCALIZED, status_reason="")
+        photo_status_change(photo_pk=photo.pk, status=PhotoStatus.LOCALIZED, reason="")
     return footprint
 
 
@@ -118,7 +119,7 @@ def footprint_reject(*, footprint: Footprint, reviewer: AbstractBaseUser, note: 
         row.save(update_fields=["is_current", "rejected_at", "rejected_by", "rejection_note"])
         transaction.on_commit(footprints_changed)
         reason = f"Footprint {row.pk} ({row.get_source_display()}) rejected by {who}" + (f": {note}" if note else ".")
-        Photo.objects.filter(pk=row.photo_id).update(status=PhotoStatus.NEEDS_REVIEW, status_reason=reason[:2000])
+        photo_status_change(photo_pk=row.photo_id, status=PhotoStatus.NEEDS_REVIEW, reason=reason)
     return row
 
 
@@ -161,5 +162,5 @@ def footprint_publish(
                 matched_tile_id=matched_tile_id, matched_rotation=matched_rotation,
                 model_version_id=model_version_id, job_id=job_id, note=note,
             )
-        Photo.objects.filter(pk=photo.pk).update(status=PhotoStatus.LOCALIZED, status_reason="")
+        photo_status_change(photo_pk=photo.pk, status=PhotoStatus.LOCALIZED, reason="")
     return footprint, created

@@ -55,6 +55,7 @@ from apps.photos.metadata import (
 )
 from apps.photos.models import Batch, Photo
 from apps.photos.selectors import has_own_footprint
+from apps.photos.status import IN_PROGRESS, photo_status_change
 
 __all__ = [
     "FileOutcome",
@@ -489,10 +490,7 @@ def photo_mark_unresolved(*, photo: Photo, reason: str, status: str = PhotoStatu
     when it could not be processed at all) with ``reason`` saying why; its footprints are untouched."""
     if status not in (PhotoStatus.NEEDS_REVIEW, PhotoStatus.FAILED):
         raise ValueError(f"an unresolved photo is needs_review or failed, not {status!r}")
-    Photo.objects.filter(pk=photo.pk).update(status=status, status_reason=reason[:2000])
-
-
-IN_PROGRESS = (PhotoStatus.LABELING, PhotoStatus.LOCALIZING)
+    photo_status_change(photo_pk=photo.pk, status=status, reason=reason)
 
 
 def photo_mark_in_progress(*, photo: Photo, status: str = PhotoStatus.LOCALIZING) -> str:
@@ -501,9 +499,8 @@ def photo_mark_in_progress(*, photo: Photo, status: str = PhotoStatus.LOCALIZING
 
     Every normal end sets a final status (``localized`` with a footprint, or ``photo_mark_unresolved``)."""
     if status not in IN_PROGRESS:
-        raise ValueError(f"a photo in progress is {' or '.join(IN_PROGRESS)}, not {status!r}")
-    previous = Photo.objects.filter(pk=photo.pk).values_list("status", flat=True).first()
-    Photo.objects.filter(pk=photo.pk).update(status=status)
+        raise ValueError(f"a photo in progress is {' or '.join(sorted(IN_PROGRESS))}, not {status!r}")
+    previous = photo_status_change(photo_pk=photo.pk, status=status)
     return PhotoStatus.IMPORTED if previous is None or previous in IN_PROGRESS else previous
 
 
@@ -511,4 +508,4 @@ def photo_status_restore(*, photo: Photo, status: str) -> None:
     """Work on the photo aborted without an outcome: put back the status it had (never an in-progress one)."""
     if status in IN_PROGRESS:
         raise ValueError(f"cannot restore an in-progress status ({status!r})")
-    Photo.objects.filter(pk=photo.pk, status__in=IN_PROGRESS).update(status=status)
+    photo_status_change(photo_pk=photo.pk, status=status, only_from=IN_PROGRESS)

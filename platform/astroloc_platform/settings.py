@@ -325,9 +325,10 @@ ASTROLOC_TILE_CACHE_SECONDS = env.int("ASTROLOC_TILE_CACHE_SECONDS", default=86_
 # in docs/benchmarks.md (tests/benchmarks/retrieval.py at 100k/1M, tests/benchmarks/localize_e2e.py on `bench`).
 # Tiles per embedding batch within a chunk (one COPY each; the resume granularity of an embed chunk).
 ASTROLOC_EMBED_BATCH_TILES = env.int("ASTROLOC_EMBED_BATCH_TILES", default=256)
-# Scale-out: an embed / localize job is cut into chunks of this many items, each a task any worker may take.
+# Scale-out: an embed / label / localize job is cut into chunks of this many items, each a task any worker may take.
 ASTROLOC_EMBED_CHUNK_TILES = env.int("ASTROLOC_EMBED_CHUNK_TILES", default=2048)
 ASTROLOC_LOCALIZE_CHUNK_PHOTOS = env.int("ASTROLOC_LOCALIZE_CHUNK_PHOTOS", default=50)
+ASTROLOC_LABEL_CHUNK_PHOTOS = env.int("ASTROLOC_LABEL_CHUNK_PHOTOS", default=50)
 # Where train jobs keep their run directory (per job: resumable `last.pt`); empty: the system temp dir.
 ASTROLOC_TRAIN_DIR = env.str("ASTROLOC_TRAIN_DIR", default="") or None
 # GPU workers load the active version's model + index when they start (services.sh sets it for them only).

@@ -1,11 +1,14 @@
 """The `label` job through a real worker: weakly labeled synthetic photos -> footprints in PostGIS or review."""
 
-import pytest
+from datetime import timedelta
 
-from apps.core.constants import JobKind, JobStatus
+import pytest
+from django.utils import timezone
+
+from apps.core.constants import JOB_KIND_QUEUE, JobKind, JobStatus
 from apps.core.geo import polygon_corners
-from apps.core.models import Job
-from apps.core.services import job_enqueue
+from apps.core.models import Job, JobChunk
+from apps.core.services import job_enqueue, job_recover_stale
 from apps.footprints.constants import FootprintSource
 from apps.footprints.models import Footprint
 from apps.photos.constants import PhotoStatus
@@ -62,21 +65,53 @@ def test_label_job_writes_accurate_footprints_and_flags_the_rest(celery_worker, 
     assert Footprint.objects.count() == footprints_before  # nothing relabeled, nothing duplicated
 
 
-def test_resumed_job_skips_finished_photos_and_counts_its_own_footprints(label_world, labeled_batch):
+def test_label_job_runs_in_chunks_and_a_redelivery_adds_nothing(settings, label_world, labeled_batch):
+    settings.ASTROLOC_LABEL_CHUNK_PHOTOS = 2
     pks = list(Photo.objects.filter(batch=labeled_batch).order_by("pk").values_list("pk", flat=True))[:3]
-    job = Job.objects.create(kind=JobKind.LABEL, parameters={"photo_ids": pks}, queue="gpu")
+    job = Job.objects.create(kind=JobKind.LABEL, parameters={"photo_ids": pks}, queue="gpu", status=JobStatus.RUNNING)
     first = label_photos(JobContext(job.pk, job.parameters, {}, 1))
-    done_before = Footprint.objects.filter(job=job).count()
+    footprints = list(Footprint.objects.filter(job=job).values_list("pk", flat=True))
 
-    # A redelivery after a crash: the partial result forgot the last two photos, the database did not.
-    partial = {"photo_pks": pks, "outcomes": {str(pks[0]): first["outcomes"][str(pks[0])]}, "seconds": 0.0}
-    second = label_photos(JobContext(job.pk, job.parameters, partial, 2))
+    # A redelivery after the chunks finished: the plan is reused, nothing is labeled again.
+    second = label_photos(JobContext(job.pk, job.parameters, {}, 2))
 
-    assert Footprint.objects.filter(job=job).count() == done_before
-    assert second["accepted"] == first["accepted"] and second["labeled"] == 3
+    assert first["chunks"] == 2 and [c.items for c in JobChunk.objects.filter(job=job).order_by("index")] == [
+        pks[:2], pks[2:]]
+    assert second == first and first["labeled"] == 3 and first["photo_pks"] == pks
+    assert list(Footprint.objects.filter(job=job).values_list("pk", flat=True)) == footprints
+    assert len(footprints) == first["accepted"]
+
+
+def test_a_resumed_label_chunk_does_not_relabel_recorded_photos(celery_worker, label_world, labeled_batch):
+    pks = list(Photo.objects.filter(batch=labeled_batch).order_by("pk").values_list("pk", flat=True))[:4]
+    status_before = Photo.objects.get(pk=pks[0]).status
+    recorded = {"accepted": False, "reason": "recorded before its worker died", "seconds": 0.5}
+    job = Job.objects.create(kind=JobKind.LABEL, parameters={"photo_ids": pks}, queue=JOB_KIND_QUEUE[JobKind.LABEL],
+                             status=JobStatus.RUNNING, attempts=1, heartbeat_at=timezone.now() - timedelta(minutes=5))
+    # The plan of the first attempt (two chunks), and the chunk its dead worker left: one photo recorded.
+    JobChunk.objects.create(job=job, index=0, items=pks[:2], size=2, done=1, status=JobStatus.RUNNING, attempts=1,
+                            result={"outcomes": {str(pks[0]): recorded}})
+    JobChunk.objects.create(job=job, index=1, items=pks[2:], size=2)
+
+    assert job_recover_stale(stale_after=timedelta(seconds=0)) == [job.pk]
+    wait_final(job, timeout=180)
+
+    assert job.status == JobStatus.SUCCEEDED, f"{job.error}\n{celery_worker.log_tail()}"
+    assert job.result["chunks"] == 2 and job.result["photo_pks"] == pks and job.result["labeled"] == 4
+    assert job.result["outcomes"][str(pks[0])] == recorded  # not labeled again: no row, same outcome
+    assert Photo.objects.get(pk=pks[0]).status == status_before
+    assert not Footprint.objects.filter(photo_id=pks[0]).exists()
     for pk in pks[1:]:
-        if first["outcomes"][str(pk)]["accepted"]:
-            assert second["outcomes"][str(pk)]["resumed"] is True
+        outcome, photo = job.result["outcomes"][str(pk)], Photo.objects.get(pk=pk)
+        made = Footprint.objects.filter(photo=photo, job=job)
+        if outcome["accepted"]:
+            assert photo.status == PhotoStatus.LOCALIZED and made.get().pk == outcome["footprint_id"]
+        else:
+            assert photo.status == PhotoStatus.NEEDS_REVIEW and not made.exists(), outcome
+    chunks = list(JobChunk.objects.filter(job=job).order_by("index"))
+    done = JobStatus.SUCCEEDED
+    assert [(c.status, c.done, c.attempts) for c in chunks] == [(done, 2, 2), (done, 2, 1)]
+    assert Footprint.objects.filter(job=job).count() == job.result["accepted"]
 
 
 def test_unknown_config_key_fails_the_job_with_the_valid_keys(labeled_batch):

@@ -4,7 +4,7 @@ import pytest
 
 from apps.footprints.constants import FootprintSource
 from apps.footprints.models import Footprint
-from apps.footprints.services import footprint_add, retrieval_footprint_record
+from apps.footprints.services import footprint_add, footprint_publish
 from apps.photos.selectors import photos_awaiting_footprint, photos_to_label
 from apps.photos.services import photos_queue_next_steps
 from tests.factories import footprint_create, photo_create
@@ -48,9 +48,9 @@ def test_retrieval_never_takes_the_nasa_footprint_for_ours():
     photo = photo_create()
     nasa = footprint_add(photo=photo, corners=SQUARE, source=FootprintSource.NASA_ML)
 
-    footprint, created = retrieval_footprint_record(
-        photo=photo, corners=SQUARE, confidence=0.9, inliers=80, matched_tile_id=None, matched_rotation=None,
-        model_version_id=None, job_id=None)
+    footprint, created = footprint_publish(
+        photo=photo, corners=SQUARE, source=FootprintSource.RETRIEVAL, confidence=0.9, inliers=80,
+        matched_tile_id=None, matched_rotation=None, model_version_id=None, job_id=None, same_iou=0.95)
 
     assert created and footprint.source == FootprintSource.RETRIEVAL and _current(photo) == footprint
     nasa.refresh_from_db()
