@@ -39,12 +39,20 @@ class SynthConfig:
     write_4326: bool = True
     tile_format: str = "jpg"
     seed: int = 0
+    #: Generator variant (``ml.synth.variants``): other terrain statistics and camera effects; "" is standard.
+    variant: str = ""
 
     def with_seed(self, seed: int) -> SynthConfig:
         return replace(self, seed=seed)
 
+    def with_variant(self, variant: str) -> SynthConfig:
+        return replace(self, variant=variant)
+
     def to_dict(self) -> dict:
-        return asdict(self)
+        data = asdict(self)
+        if not data["variant"]:
+            del data["variant"]  # the standard generator's manifest stays as it was
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> SynthConfig:
