@@ -45,10 +45,6 @@ class EffectProfile:
     #: Linear motion blur length in pixels, any direction.
     motion_blur_px: tuple[float, float] | None = None
 
-    @property
-    def standard(self) -> bool:
-        return self == EffectProfile()
-
 
 def clouds(rng: np.random.Generator, shape: tuple[int, int], cover: float) -> np.ndarray:
     """Cloud opacity in [0, 1] covering about ``cover`` of the image, with soft, fractal edges."""
