@@ -234,11 +234,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report", type=Path, default=None, help="only print the tables of rows saved by --json")
     parser.add_argument("--calibrate-from", type=Path, default=None,
                         help="with --calibrate: fit on calibration rows saved by an earlier run instead of labeling")
+    parser.add_argument("--matcher-options", type=json.loads, default={},
+                        help='matcher constructor options as JSON, e.g. \'{"affine_tilts": [1.5]}\' (lists become '
+                             'tuples); the calibrated threshold of the matcher\'s name applies')
     args = parser.parse_args(argv)
     if args.report:
         print_report(list(_read_rows(args.report).values()))
         return 0
-    cfg = VerifyConfig()
+    options = tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in sorted(args.matcher_options.items()))
+    cfg = VerifyConfig(matcher_options=options)
     matcher_name = create_matcher(cfg.matcher, **dict(cfg.matcher_options)).name
     if args.calibrate:
         loose = replace(default_check_config(matcher_name), min_inliers=cfg.coarse_min_inliers)

@@ -66,9 +66,15 @@ class BaseMatcher(ABC):
     def match_features(self, query: Any, ref: Any) -> MatchResult:
         """Correspondences and a robust homography between two extracted images."""
 
+    def extract_query(self, image: np.ndarray) -> Any:
+        """Features of a photo (the query side). A backend may add work here that a reference image never
+        needs (extra views of the photo, see ``ml.matching.views``); database images always go through
+        :meth:`extract`, so their features can be stored once per matcher and options."""
+        return self.extract(image)
+
     def match(self, query: np.ndarray, ref: np.ndarray) -> MatchResult:
         """Match two images (query -> reference)."""
-        return self.match_features(self.extract(query), self.extract(ref))
+        return self.match_features(self.extract_query(query), self.extract(ref))
 
 
 def rotation_homography(rotation: int, size: tuple[int, int]) -> np.ndarray:
@@ -115,7 +121,7 @@ def match_rotations(
     h, w = query.shape[:2]
     best = MatchResult.empty()
     for rotation in rotations:
-        res = matcher.match_features(matcher.extract(rotate_image(query, rotation)), ref_feats)
+        res = matcher.match_features(matcher.extract_query(rotate_image(query, rotation)), ref_feats)
         if res.num_inliers <= best.num_inliers:
             continue
         rot = rotation_homography(rotation, (w, h))

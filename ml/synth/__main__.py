@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from ml.synth.config import PRESETS, SynthConfig, get_preset
+from ml.synth.variants import VARIANTS
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,6 +19,8 @@ def main(argv: list[str] | None = None) -> int:
     gen.add_argument("--preset", choices=sorted(PRESETS), default="tiny")
     gen.add_argument("--out", type=Path, required=True)
     gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("--variant", choices=sorted(v for v in VARIANTS if v), default="",
+                     help="a generator variant (other terrain statistics, camera effects); default: standard")
     tiles = sub.add_parser("tiles", help="(re)cut the database images of a generated dataset to disk")
     tiles.add_argument("--data", type=Path, required=True)
     tiles.add_argument("--tile-px", type=int, default=None, help="override the preset's stored tile size")
@@ -30,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         from ml.synth.generate import generate
 
         start = time.perf_counter()
-        manifest = generate(get_preset(args.preset, args.seed), args.out)
+        manifest = generate(get_preset(args.preset, args.seed).with_variant(args.variant), args.out)
         print(f"done in {time.perf_counter() - start:.1f} s: {manifest['n_tiles']} tiles, "
               f"photos {manifest['n_photos']} -> {args.out}")
     elif args.command == "tiles":

@@ -6,7 +6,7 @@ alone; :func:`apply_effects` draws their strengths from a seeded generator and r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -24,6 +24,26 @@ class EffectReport:
     reflection: bool
     dark_frame: bool
     jpeg_quality: int
+    #: Effects of a generator variant (``EffectProfile``): name -> strength drawn; empty for the standard one.
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EffectProfile:
+    """Ranges the effects are drawn from. The defaults are the standard generator (``bench`` and the other
+    presets); the generator variants (``ml.synth.variants``) widen them and switch on the camera effects the
+    standard photos do not have, each drawn uniformly from its (low, high) range per photo."""
+
+    vignette: tuple[float, float] = (0.0, 0.5)
+    jpeg_quality: tuple[int, int] = (70, 96)  # numpy integers(low, high): high excluded
+    #: Green vegetation turned towards straw and the image brightened, the photo taken in another season.
+    season: tuple[float, float] | None = None
+    #: Semi-transparent cirrus veil over the whole frame (opacity).
+    thin_cloud: tuple[float, float] | None = None
+    #: Lateral chromatic aberration: red and blue magnified by +-this fraction about the image centre.
+    chromatic: tuple[float, float] | None = None
+    #: Linear motion blur length in pixels, any direction.
+    motion_blur_px: tuple[float, float] | None = None
 
 
 def clouds(rng: np.random.Generator, shape: tuple[int, int], cover: float) -> np.ndarray:
@@ -82,11 +102,59 @@ def reflection(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.clip(img + 0.35 * layer[..., None] * tint, 0, 1)
 
 
-def apply_effects(
-    img: np.ndarray, rng: np.random.Generator, *, tilt_deg: float, cloud_probability: float
-) -> tuple[np.ndarray, EffectReport]:
-    """Apply a random, plausible set of degradations; returns uint8 RGB and what was done."""
+def season_shift(img: np.ndarray, strength: float) -> np.ndarray:
+    """Vegetation of another season: green pixels turn towards straw, the scene gets brighter and flatter."""
+    r, g, b = img[..., 0], img[..., 1], img[..., 2]
+    green = np.clip((g - np.maximum(r, b)) * 8.0, 0.0, 1.0)[..., None] * strength
+    straw = np.stack([g * 1.15 + 0.05, g * 0.95 + 0.03, b * 0.8], axis=-1)
+    out = img * (1.0 - green) + straw * green
+    return np.clip(out * (1.0 + 0.25 * strength) + 0.04 * strength, 0.0, 1.0)
+
+
+def thin_cloud(img: np.ndarray, rng: np.random.Generator, opacity: float) -> np.ndarray:
+    """A veil of cirrus over the whole frame: streaky, never opaque, so the ground shows through everywhere."""
     h, w = img.shape[:2]
+    streaks = cv2.resize(fbm(rng, (h, max(w // 4, 8)), max(h, w) / 6, octaves=4), (w, h))
+    veil = np.clip(opacity * (0.6 + 0.4 * streaks), 0.0, 0.9)[..., None]
+    return img * (1.0 - veil) + np.float32(0.92) * veil
+
+
+def chromatic_aberration(img: np.ndarray, amount: float) -> np.ndarray:
+    """Red magnified by (1 + amount), blue by (1 - amount) about the centre: colour fringes at the edges."""
+    h, w = img.shape[:2]
+    out = img.copy()
+    for channel, scale in ((0, 1.0 + amount), (2, 1.0 - amount)):
+        M = np.array([[scale, 0.0, (1 - scale) * w / 2], [0.0, scale, (1 - scale) * h / 2]], np.float32)
+        out[..., channel] = cv2.warpAffine(np.ascontiguousarray(img[..., channel]), M, (w, h),
+                                           flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    return out
+
+
+def motion_blur(img: np.ndarray, length_px: float, angle_deg: float) -> np.ndarray:
+    """Linear blur of ``length_px`` along ``angle_deg`` (the station moves ~7 km/s under a long exposure)."""
+    size = max(3, int(np.ceil(length_px)) | 1)
+    kernel = np.zeros((size, size), np.float32)
+    c = size // 2
+    dx, dy = np.cos(np.radians(angle_deg)) * length_px / 2, np.sin(np.radians(angle_deg)) * length_px / 2
+    cv2.line(kernel, (round(c - dx), round(c - dy)), (round(c + dx), round(c + dy)), 1.0, 1, cv2.LINE_AA)
+    return cv2.filter2D(img, -1, kernel / kernel.sum(), borderType=cv2.BORDER_REFLECT)
+
+
+def apply_effects(
+    img: np.ndarray, rng: np.random.Generator, *, tilt_deg: float, cloud_probability: float,
+    profile: EffectProfile | None = None,
+) -> tuple[np.ndarray, EffectReport]:
+    """Apply a random, plausible set of degradations; returns uint8 RGB and what was done.
+
+    The standard ``profile`` draws exactly what it always drew (same seed, same bytes); a variant's extra
+    effects draw afterwards from the same generator.
+    """
+    profile = profile or EffectProfile()
+    h, w = img.shape[:2]
+    extra: dict[str, float] = {}
+    if profile.season:
+        extra["season"] = float(rng.uniform(*profile.season))
+        img = season_shift(img, extra["season"])
     cover = float(rng.uniform(0.02, 0.7)) if rng.random() < cloud_probability else 0.0
     alpha = clouds(rng, (h, w), cover)
     img = add_clouds(img, alpha, rng)
@@ -101,7 +169,16 @@ def apply_effects(
         float(rng.uniform(0.8, 1.25)),
         float(rng.uniform(0.6, 1.3)),
     )
-    img = vignette(img, float(rng.uniform(0.0, 0.5)))
+    img = vignette(img, float(rng.uniform(*profile.vignette)))
+    if profile.thin_cloud:
+        extra["thin_cloud"] = float(rng.uniform(*profile.thin_cloud))
+        img = thin_cloud(img, rng, extra["thin_cloud"])
+    if profile.chromatic:
+        extra["chromatic"] = float(rng.uniform(*profile.chromatic))
+        img = chromatic_aberration(img, extra["chromatic"])
+    if profile.motion_blur_px:
+        extra["motion_blur_px"] = float(rng.uniform(*profile.motion_blur_px))
+        img = motion_blur(img, extra["motion_blur_px"], float(rng.uniform(0.0, 180.0)))
     has_reflection = bool(rng.random() < 0.05)
     if has_reflection:
         img = reflection(img, rng)
@@ -119,6 +196,7 @@ def apply_effects(
         blur_sigma=round(blur, 3),
         reflection=has_reflection,
         dark_frame=dark,
-        jpeg_quality=int(rng.integers(70, 96)),
+        jpeg_quality=int(rng.integers(*profile.jpeg_quality)),
+        extra=extra,
     )
     return out, report

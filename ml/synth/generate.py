@@ -46,6 +46,7 @@ from ml.synth.photos import (
 )
 from ml.synth.terrain import make_geography, render_year, year_style
 from ml.synth.tiles import cut_tiles
+from ml.synth.variants import get_variant
 
 FORMAT_VERSION = 1
 
@@ -59,7 +60,8 @@ def generate(config: SynthConfig, out: Path, *, log: Callable[[str], None] = pri
     t0 = time.perf_counter()
 
     grid = mosaic_grid(config.region, max(config.zooms), config.mosaic_px_per_tile)
-    geo = make_geography(np.random.default_rng([config.seed, 1]), (grid.height, grid.width), grid.km_per_px)
+    geo = make_geography(np.random.default_rng([config.seed, 1]), (grid.height, grid.width), grid.km_per_px,
+                         **get_variant(config.variant).terrain_kwargs())
     timings["geography_s"] = time.perf_counter() - t0
     log(f"geography {grid.width}x{grid.height} px at {grid.km_per_px * 1000:.0f} m/px")
 
@@ -190,5 +192,14 @@ def _truth_record(truth: PhotoTruth, rel: str, meta: PhotoMetadata) -> dict:
         "sun_elevation_deg": round(meta.sun_elevation_deg, 2),
         "sun_azimuth_deg": round(meta.sun_azimuth_deg, 2),
         "years_mixed": list(truth.years_mixed),
-        "effects": asdict(truth.effects),
+        "effects": _effects_record(truth),
     }
+
+
+def _effects_record(truth: PhotoTruth) -> dict:
+    """The effects applied to a photo; a variant's extra effects only where there are some (the standard
+    generator's truth file stays as it was)."""
+    record = asdict(truth.effects)
+    if not record["extra"]:
+        del record["extra"]
+    return record

@@ -26,6 +26,7 @@ from ml.synth.camera import (
 )
 from ml.synth.config import SynthConfig
 from ml.synth.effects import EffectReport, apply_effects
+from ml.synth.variants import get_variant
 
 #: Deciles (0..100 %) of the real off-nadir tilt in degrees (atan(nadir-centre distance / 410 km)).
 REAL_TILT_DECILES = (0.4, 16.3, 23.7, 28.8, 33.6, 38.2, 43.2, 48.2, 53.6, 58.9, 88.3)
@@ -253,7 +254,8 @@ def make_photo(
     if water_fraction(ground) > MAX_WATER_FRACTION:
         return None
     image, effects = apply_effects(
-        ground, rng, tilt_deg=pose.tilt_deg, cloud_probability=config.cloud_probability
+        ground, rng, tilt_deg=pose.tilt_deg, cloud_probability=config.cloud_probability,
+        profile=get_variant(config.variant).effects,
     )
     centre = centre_point(pose)
     captured = capture_time(rng, centre[0])

@@ -57,16 +57,24 @@ class YearStyle:
     crop_seed: int
 
 
-def make_geography(rng: np.random.Generator, shape: tuple[int, int], km_per_px: float) -> Geography:
-    """Draw the static geography for a mosaic of ``shape`` pixels at ``km_per_px``."""
-    px = 1.0 / km_per_px  # pixels per km
+def make_geography(rng: np.random.Generator, shape: tuple[int, int], km_per_px: float, *,
+                   feature_scale: float = 1.0, moisture_bias: float = 0.0, sea_fraction: float = 0.22
+                   ) -> Geography:
+    """Draw the static geography for a mosaic of ``shape`` pixels at ``km_per_px``.
+
+    ``feature_scale`` multiplies the size of every landform (0.6: a busier terrain of smaller features),
+    ``moisture_bias`` shifts the land cover towards forest and fields (positive) or desert (negative) and
+    ``sea_fraction`` is the share of the region under the sea: the knobs of the generator variants
+    (``ml.synth.variants``); the defaults are the standard generator.
+    """
+    px = feature_scale / km_per_px  # pixels per km of landform
 
     base = fbm(rng, shape, 600 * px, octaves=9, smallest_px=1.0)
     mountain_zone = smoothstep(0.3, 1.2, fbm(rng, shape, 400 * px, octaves=3))
     ridges = ridged(rng, shape, 120 * px, octaves=6)
     elevation = 0.35 * base + 1.3 * mountain_zone * ridges + 0.25 * mountain_zone
     elevation = elevation.astype(np.float32)
-    sea_level = float(np.quantile(elevation[::4, ::4], 0.22))
+    sea_level = float(np.quantile(elevation[::4, ::4], sea_fraction))
     elevation = (elevation - sea_level) / max(float(elevation.max()) - sea_level, 1e-6)
     land = elevation > 0
 
@@ -76,6 +84,8 @@ def make_geography(rng: np.random.Generator, shape: tuple[int, int], km_per_px: 
     rivers = _rivers(rng, elevation, px)
     dist_water = _distance_to(~land | (rivers > 0.5), px)
     moisture = normalise(fbm(rng, shape, 300 * px, octaves=5) - 0.8 * np.minimum(dist_water, 3.0))
+    if moisture_bias:
+        moisture = moisture + np.float32(moisture_bias)
 
     fields_zone = (
         smoothstep(-0.2, 0.3, moisture + 0.6 * smoothstep(0, 2, 2.0 - dist_water))

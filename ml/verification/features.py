@@ -199,7 +199,7 @@ class QueryFeatures:
         key = (view, round(scale, 4), rotation % 360)
         if key not in self._cache:
             t0 = time.perf_counter()
-            self._cache[key] = self.matcher.extract(rotate_image(resized(image, scale), rotation))
+            self._cache[key] = self.matcher.extract_query(rotate_image(resized(image, scale), rotation))
             self.seconds += time.perf_counter() - t0
         return self._cache[key]
 

@@ -116,3 +116,41 @@ def test_homography_sending_a_corner_towards_infinity_is_rejected():
         verdict = check_homography(H, 50, (300, 200), (1000, 1000), config=CheckConfig(min_inliers=10))
         assert verdict.ok is ok, verdict.reason
         assert ok or "opposite sides" in verdict.reason
+
+
+def test_affine_query_views_match_a_foreshortened_photo():
+    """A photo squashed 2.2 x along one axis (an oblique or squashed frame): the plain SIFT query loses most
+    matches, the pooled affine views (stretch 2 along x and y) get them back, and the homography still maps the
+    unstretched photo."""
+    ref = _texture(seed=3)
+    squash = np.array([[1 / 2.2, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    H = H_TRUE @ np.linalg.inv(squash)  # photo px -> ref px of the squashed photo
+    photo = _photo_of(ref, H, size=(110, 160))
+    plain = create_matcher("sift", max_features=3000)
+    views = create_matcher("sift", max_features=3000, affine_tilts=(2.0,))
+    res_plain = plain.match_features(plain.extract_query(photo), plain.extract(ref))
+    res_views = views.match_features(views.extract_query(photo), views.extract(ref))
+    assert res_views.num_inliers >= 2 * max(res_plain.num_inliers, 10)
+    corners = image_corners((110, 160))
+    assert np.abs(warp_points(res_views.homography, corners) - warp_points(H, corners)).max() < 3.0
+
+
+def test_inverted_view_matches_a_contrast_inverted_photo():
+    """Water bright in the photo (glint, ice) and dark in the mosaic: only the inverted view matches."""
+    ref = _texture(seed=4)
+    photo = 255 - _photo_of(ref, H_TRUE)
+    plain = create_matcher("sift", max_features=3000)
+    inverted = create_matcher("sift", max_features=3000, inverted_view=True)
+    assert plain.match_features(plain.extract_query(photo), plain.extract(ref)).num_inliers < 10
+    res = inverted.match_features(inverted.extract_query(photo), inverted.extract(ref))
+    assert res.num_inliers >= 50 and _corner_err(res.homography) < 2.0
+
+
+def test_one_to_one_keeps_one_match_per_reference_keypoint():
+    ref = _texture(seed=5)
+    m = create_matcher("sift", max_features=3000, one_to_one=True, ratio=0.95)
+    res = m.match_features(m.extract_query(_photo_of(ref, H_TRUE)), m.extract(ref))
+    refs = {tuple(np.round(p, 3)) for p in res.ref_points}
+    assert len(refs) == len(res.ref_points) and res.num_inliers >= 50
+    with pytest.raises(ValueError, match="affine tilts"):
+        create_matcher("sift", affine_tilts=(0.5,))

@@ -6,10 +6,14 @@ pixel checks (calibrated inlier threshold, convex unmirrored quad, aspect for th
 ``label_photo``, a photo tilted by ``VerifyConfig.rectify_min_tilt_deg`` or more whose plain match fails is
 matched again rectified to nadir (``ml.matching.oblique.rectified_views``).
 
-    pytest tests/ml/test_real_samples_matching.py -m slow -s   # prints both rates
+    pytest tests/ml/test_real_samples_matching.py -m slow -s   # prints both rates, inliers and CPU per pair
+
+``ASTROLOC_REAL_SAMPLES`` points at the folder when the checkout does not sit beside shared/ (a worktree).
 """
 
 import csv
+import os
+import time
 from pathlib import Path
 
 import cv2
@@ -21,7 +25,8 @@ from ml.matching.base import MatchResult, rotate_image, rotation_homography
 from ml.matching.oblique import rectified_views
 from ml.verification import VerifyConfig
 
-ROOT = Path(__file__).resolve().parents[2].parent / "shared" / "real-samples"
+ROOT = Path(os.environ.get("ASTROLOC_REAL_SAMPLES",
+                          Path(__file__).resolve().parents[2].parent / "shared" / "real-samples"))
 PHOTO_PX, SAT_PX = 512, 1024
 #: The photos were squashed to 1024 x 1024; the Nikon frame is 3:2 (landscape assumed), which the
 #: rectification needs (its focal length in pixels is per the 36 mm side).
@@ -44,7 +49,7 @@ def _rectified(matcher, image, row, config: VerifyConfig) -> list[tuple[np.ndarr
     frame = cv2.resize(image, FRAME_PX, interpolation=cv2.INTER_CUBIC)
     unsquash = np.diag([FRAME_PX[0] / PHOTO_PX, FRAME_PX[1] / PHOTO_PX, 1.0])
     views = rectified_views(frame, float(row["FOCAL_LENGTH_MM"]), 410.0, tilt, config.rectify_directions)
-    return [(H @ unsquash, matcher.extract(view)) for _, H, view in views]
+    return [(H @ unsquash, matcher.extract_query(view)) for _, H, view in views]
 
 
 def _best_view(matcher, views, ref) -> MatchResult:
@@ -61,8 +66,9 @@ def test_wrong_pairs_rejected_and_right_pairs_reported():
     ids = sorted(meta)
     matcher = create_matcher("sift")  # exactly the matcher the label job and the verification use
     config = CheckConfig(min_inliers=calibrated_min_inliers(matcher.name))
+    cpu = time.process_time()
     photos = {i: _read(ROOT / i / "photo.jpg", PHOTO_PX) for i in ids}
-    queries = {i: [matcher.extract(rotate_image(photos[i], r)) for r in (0, 90, 180, 270)] for i in ids}
+    queries = {i: [matcher.extract_query(rotate_image(photos[i], r)) for r in (0, 90, 180, 270)] for i in ids}
     views = {i: _rectified(matcher, photos[i], meta[i], VerifyConfig()) for i in ids}
     refs = {j: matcher.extract(_read(ROOT / j / "satellite_surrounding.jpg", SAT_PX)) for j in ids}
     right, wrong = [], []
@@ -82,10 +88,15 @@ def test_wrong_pairs_rejected_and_right_pairs_reported():
                 verdict = check_homography(best.homography, best.num_inliers, (PHOTO_PX, PHOTO_PX),
                                            (SAT_PX, SAT_PX), prior=prior, config=config)
             (right if i == j else wrong).append((i, j, verdict.ok, best.num_inliers))
+    cpu = time.process_time() - cpu
     accepted_wrong = [w for w in wrong if w[2]]
     rate = sum(r[2] for r in right) / len(right)
     print(f"\nright pairs verified: {sum(r[2] for r in right)}/{len(right)} ({rate:.0%}); "
           f"wrong pairs accepted: {len(accepted_wrong)}/{len(wrong)}; max wrong inliers "
-          f"{max(w[3] for w in wrong)}; threshold {config.min_inliers}")
+          f"{max(w[3] for w in wrong)}; threshold {config.min_inliers}; CPU {cpu:.0f} s, "
+          f"{cpu / (len(right) + len(wrong)):.2f} s per pair (features included)")
+    print("right pairs (photo, verified, inliers): " + ", ".join(f"{i} {ok} {n}" for i, _, ok, n in right))
     assert not accepted_wrong, f"wrong pairs accepted: {accepted_wrong}"
-    assert rate >= 0.25, f"right pairs verified {rate:.0%}: {right}"
+    # Today's level (4 of 8): the issue's 7 of 8 is not reached by the SIFT matcher (docs/experiments/
+    # real-photo-matching.md lists what was tried); a regression below today's level fails here.
+    assert rate >= 0.5, f"right pairs verified {rate:.0%}: {right}"

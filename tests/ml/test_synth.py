@@ -56,6 +56,30 @@ def test_other_seed_other_data(tiny, tmp_path):
     assert a["mosaics/2019_3857.tif"] != b["mosaics/2019_3857.tif"]
 
 
+def test_variants_change_what_they_say_and_nothing_else(tiny, tmp_path):
+    """A camera variant keeps the standard mosaics and changes the photos; a terrain variant changes the land.
+    Both record themselves; the standard generator's manifest and truth carry no variant fields."""
+    import json
+
+    standard = _digest(tiny)
+    assert "variant" not in json.loads((tiny / "manifest.json").read_text())["config"]
+    assert all("extra" not in r["effects"] for r in json.loads((tiny / "truth" / "photos.json").read_text()))
+    for variant, mosaics_change in (("camera", False), ("terrain", True)):
+        out = tmp_path / variant
+        generate(get_preset("tiny", seed=0).with_variant(variant), out, log=lambda _: None)
+        digest = _digest(out)
+        assert (digest["mosaics/2019_3857.tif"] != standard["mosaics/2019_3857.tif"]) is mosaics_change
+        def photos(d):
+            return {v for k, v in d.items() if k.startswith("photos/")}
+
+        assert photos(standard) and not photos(digest) & photos(standard)
+        assert load_synth(out).config["variant"] == variant
+        extras = [r["effects"]["extra"] for r in json.loads((out / "truth" / "photos.json").read_text())]
+        assert extras and all(extras)
+    with pytest.raises(ValueError, match="unknown generator variant"):
+        generate(get_preset("tiny").with_variant("nope"), tmp_path / "bad", log=lambda _: None)
+
+
 def test_loader_contract(tiny):
     ds = load_synth(tiny)
     config = get_preset("tiny")
