@@ -1,10 +1,11 @@
 """A search area's features: the union of its database images' stored features, in one Mercator pixel frame.
 
-Why a union and not a mosaic: database images of one zoom lie on one XYZ grid (docs/design.md, "The satellite
-database"), so a keypoint's Mercator position follows from its image's bounds. Neighbouring database images
-overlap (span 4, stride 2), so every point is kept once: by the image whose centre is nearest in the grid's own (Chebyshev)
-distance, i.e. where it lies deepest inside an image and its descriptor saw the most context. The frame is
-the area at the zoom's native resolution: a footprint keeps every keypoint, nothing is resampled.
+Why a union and not a mosaic: database images of one zoom lie on one XYZ grid (docs/design.md, "The
+satellite database"), so a keypoint's Mercator position follows from its image's bounds. Neighbouring
+database images overlap (span 4, stride 2), so every point is kept once: by the image whose centre is
+nearest in the grid's own (Chebyshev) distance, i.e. where it lies deepest inside an image and its
+descriptor saw the most context. The frame is the area at the zoom's native resolution: a footprint keeps
+every keypoint, nothing is resampled.
 """
 
 from __future__ import annotations
