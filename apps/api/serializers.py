@@ -7,7 +7,7 @@ from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from apps.api.models import ApiToken
-from apps.core.constants import JobKind
+from apps.core.constants import JobKind, JobStatus
 from apps.core.models import Job
 from apps.footprints.constants import FootprintSource
 from apps.footprints.models import Footprint
@@ -121,6 +121,13 @@ class JobSerializer(serializers.ModelSerializer):
         model = Job
         fields = ["id", "uuid", "kind", "status", "progress", "progress_message", "parameters", "result", "error",
                   "queue", "cancel_requested", "attempts", "created_at", "started_at", "finished_at"]
+
+
+class JobFilterSerializer(serializers.Serializer):
+    """The job list's filters: an unknown kind or status is a 400 naming the valid ones, never an empty list."""
+
+    kind = serializers.ChoiceField(choices=JobKind.values, required=False)
+    status = serializers.ChoiceField(choices=JobStatus.values, required=False)
 
 
 class JobCreateSerializer(serializers.Serializer):

@@ -357,11 +357,12 @@ class JobListView(APIView):
 
     permission_classes = [JobPermission]
 
-    @extend_schema(parameters=[OpenApiParameter("kind", str), OpenApiParameter("status", str)],
-                   responses={200: s.JobSerializer(many=True)}, tags=["jobs"])
+    @extend_schema(parameters=[s.JobFilterSerializer], responses={200: s.JobSerializer(many=True)}, tags=["jobs"])
     def get(self, request):
-        jobs = job_list(user=request.user, kind=request.query_params.get("kind"),
-                        status=request.query_params.get("status"))[:500]
+        filters = s.JobFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        jobs = job_list(user=request.user, kind=filters.validated_data.get("kind"),
+                        status=filters.validated_data.get("status"))[:500]
         return Response(s.JobSerializer(jobs, many=True).data)
 
     @extend_schema(request=s.JobCreateSerializer, responses={201: s.JobSerializer}, tags=["jobs"])

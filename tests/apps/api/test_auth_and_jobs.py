@@ -85,6 +85,18 @@ def test_job_parameters_with_a_nul_character_are_a_400_and_store_nothing(archive
     assert Job.objects.count() == before
 
 
+def test_job_list_filters_are_validated(archive, client_for):
+    client = client_for(archive["staff"])
+    assert client.post("/api/v1/jobs", {"kind": "embed", "parameters": {"model_version_id": 1}},
+                       format="json").status_code == 201
+    assert [j["kind"] for j in client.get("/api/v1/jobs?kind=embed&status=queued").json()] == ["embed"]
+    assert client.get("/api/v1/jobs?kind=train").json() == []
+    for query, field in (("kind=thumbnail", "kind"), ("status=a%00b", "status"), ("kind=embed%00", "kind")):
+        response = client.get(f"/api/v1/jobs?{query}")  # a NUL reached PostgreSQL as a 500 (fuzz test)
+        assert response.status_code == 400, response.content
+        assert field in response.json()["fields"]
+
+
 def test_user_may_localize_only_own_photos(archive, client_for):
     client = client_for(archive["alice"])
     ok = client.post("/api/v1/jobs", {"kind": "localize", "parameters": {"photo_ids": ["ISS064-E-1"]}}, format="json")
