@@ -62,8 +62,9 @@ def test_localization_reads_stored_features_and_describes_no_tile(embedded, monk
     monkeypatch.setattr(embed, "extract_tile_features", counting)
     matcher, _ = localize_matcher()
     shapes: list[tuple[int, ...]] = []
-    real_extract = matcher.extract
-    monkeypatch.setattr(matcher, "extract", lambda image: shapes.append(image.shape) or real_extract(image))
+    for method in ("extract", "extract_query"):  # database-image features and the photo's own
+        real = getattr(matcher, method)
+        monkeypatch.setattr(matcher, method, lambda image, real=real: shapes.append(image.shape) or real(image))
     photo = photo_from_tile(grid, (2, 1))
 
     job = _localize({"photo_ids": [photo.pk]})
