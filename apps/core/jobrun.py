@@ -19,12 +19,16 @@ __all__ = ["add_follow_arguments", "job_follow", "job_run_here", "job_wait"]
 
 
 def job_run_here(job: Job) -> Job:
-    """Run the job's task in this process now and return the refreshed row."""
+    """Run the job's task in this process now and return the row once the job is final.
+
+    A worker may have received the queued message first: the job's lock then makes this run a no-op, and the
+    job is waited for instead, so callers never see a job that is still running.
+    """
     current_app.loader.import_default_modules()
     task = current_app.tasks[job_task_name(job.kind)]
     task.apply(args=[job.pk], task_id=job.celery_task_id or None)
     job.refresh_from_db()
-    return job
+    return job if job.is_final else job_wait(job)
 
 
 def job_wait(
